@@ -20,7 +20,7 @@ def detail(text: str) -> dict[str, str]:
 
 
 class ValidationError(ApiError):
-    """400: `{"field": ["msg"]}` for serializer errors, a bare `["msg"]` list for validator errors."""
+    """400: `{"field": ["msg"]}` for serializer errors; a bare `["msg"]` list for validators."""
 
     status = 400
 
