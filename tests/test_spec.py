@@ -42,6 +42,8 @@ NULLABLE_ORDER_FIELDS = {
     "consumer_message_updated_at", "auto_approved_by_rule_uuid",
     "auto_approved_cost_limit_snapshot",
     "issue", "offering_image", "offering_thumbnail", "category_icon",
+    # Not in the client's list, but the real server renders an order without a plan as null.
+    "plan",
 }
 
 # Reference §2.2/§2.3/§6: the error statuses each operation can produce.

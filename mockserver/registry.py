@@ -1,0 +1,133 @@
+"""BackendRegistry: one OrdersBackend per session name, rebuilt on demand from seed + fixtures.
+
+The HTTP layer never holds a backend itself: a small ASGI middleware (SessionMiddleware) picks
+the session from the `X-Mock-Session` header and publishes its backend in a contextvar that the
+handlers (and the auth hook) read with `current_backend()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mockserver.orders.models import OrdersBackend
+
+SESSION_HEADER = b"x-mock-session"
+
+_current: ContextVar[OrdersBackend] = ContextVar("mockserver_backend")
+_current_session: ContextVar[str | None] = ContextVar("mockserver_session", default=None)
+
+
+def build_backend(settings: Settings) -> OrdersBackend:
+    """Build a fresh backend from the settings' seed, fixtures file and order count."""
+    from mockserver.orders.models import OrdersBackend
+
+    return OrdersBackend.from_settings(settings)
+
+
+class BackendRegistry:
+    """Backends by session name (`None` is the default session).
+
+    The first build of a world is exported once; every later (re)build imports that snapshot,
+    which is the same data as a rebuild from seed + fixtures, only cheaper.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        factory: Callable[[Settings], OrdersBackend] | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._factory = factory or build_backend
+        self._backends: dict[str | None, OrdersBackend] = {}
+        self._snapshot: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _fresh(self) -> OrdersBackend:
+        if self._snapshot is None:
+            backend = self._factory(self.settings)
+            export = getattr(backend, "export_state", None)
+            if export is not None:
+                try:
+                    self._snapshot = export()
+                except NotImplementedError:  # pragma: no cover - domain not ready
+                    self._snapshot = None
+            return backend
+        return type_of_backend().import_state(self._snapshot)
+
+    def get(self, session: str | None = None) -> OrdersBackend:
+        backend = self._backends.get(session)
+        if backend is None:
+            with self._lock:
+                backend = self._backends.get(session)
+                if backend is None:
+                    backend = self._backends[session] = self._fresh()
+        return backend
+
+    def reset(self, session: str | None = None) -> OrdersBackend:
+        with self._lock:
+            backend = self._backends[session] = self._fresh()
+        return backend
+
+    def put(self, session: str | None, backend: OrdersBackend) -> None:
+        """Replace a session's backend (control API state import, --state-file)."""
+        with self._lock:
+            self._backends[session] = backend
+
+    def drop(self, session: str | None) -> None:
+        with self._lock:
+            self._backends.pop(session, None)
+
+    def sessions(self) -> list[str | None]:
+        return list(self._backends)
+
+
+def type_of_backend() -> type[OrdersBackend]:
+    from mockserver.orders.models import OrdersBackend
+
+    return OrdersBackend
+
+
+def current_backend() -> OrdersBackend:
+    """The backend of the request being served (set by SessionMiddleware)."""
+    return _current.get()
+
+
+def current_session() -> str | None:
+    return _current_session.get()
+
+
+def session_from_scope(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == SESSION_HEADER:
+            text = value.decode("latin-1").strip()
+            return text or None
+    return None
+
+
+class SessionMiddleware:
+    """Pure ASGI middleware: selects the session's backend for the duration of the request."""
+
+    def __init__(self, app: ASGIApp, registry: BackendRegistry) -> None:
+        self.app = app
+        self.registry = registry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        session = session_from_scope(scope)
+        token_b = _current.set(self.registry.get(session))
+        token_s = _current_session.set(session)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current.reset(token_b)
+            _current_session.reset(token_s)
