@@ -44,6 +44,7 @@ class Journal:
         user: str | None,
         session: str | None,
         fault: int | None,
+        fault_delay_ms: float | None = None,
         started: datetime | None = None,
     ) -> dict[str, Any]:
         moment = started or datetime.now(UTC)
@@ -60,6 +61,8 @@ class Journal:
             "session": session,
             "fault": fault,
         }
+        if fault_delay_ms is not None:
+            entry["fault_delay_ms"] = round(fault_delay_ms, 3)
         with self._lock:
             entry["id"] = next(self._ids)
             entries = self._entries.get(session)

@@ -59,6 +59,7 @@ class ControlMiddleware:
         method: str = scope["method"]
         operation = control.operations.match(method, scope["path"])
         status = [DROPPED]
+        injected_delay: list[float | None] = [None]
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -70,7 +71,10 @@ class ControlMiddleware:
             if fault is None:
                 await self.app(scope, receive, recording_send)
             else:
-                await self._with_fault(fault, scope, receive, send, recording_send, status)
+                injected_delay[0] = fault.delay_seconds() if fault.delay is not None else None
+                await self._with_fault(
+                    fault, scope, receive, send, recording_send, status, injected_delay[0] or 0.0
+                )
         finally:
             control.journal.record(
                 method=method,
@@ -82,6 +86,7 @@ class ControlMiddleware:
                 user=control.username(session, scope),
                 session=session,
                 fault=fault.id if fault is not None else None,
+                fault_delay_ms=None if injected_delay[0] is None else injected_delay[0] * 1000,
                 started=started_at,
             )
 
@@ -93,8 +98,8 @@ class ControlMiddleware:
         send: Send,
         recording_send: Any,
         status: list[int],
+        delay: float,
     ) -> None:
-        delay = fault.delay_seconds()
         if delay > 0:
             await asyncio.sleep(delay)
         if fault.status is None and not fault.drop:
