@@ -151,7 +151,10 @@ class Browser:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory(prefix="waldur-mock-chromium-") as profile:
+    # Chromium helper processes may still write into the profile while it is removed.
+    with tempfile.TemporaryDirectory(
+        prefix="waldur-mock-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         chrome = Browser(CHROMIUM, Path(profile))
         try:
             yield chrome
