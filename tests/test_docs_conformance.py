@@ -11,6 +11,10 @@ Compatibility rule, explicit: the spec must accept every value the page's type a
 - "string (decimal)" is also satisfied by `type: number`: the real server sends some documented
   decimals as JSON numbers (old_cost_estimate; new_cost_estimate is an anyOf of both).
 - An `anyOf` schema is compatible when one branch is; `nullable` plays no part.
+- A query parameter travels as text: a plain `type: string` (no format, enum or pattern) accepts
+  the text of every boolean and integer, so it is compatible with "boolean" and "integer". The spec
+  uses it where the server ignores or replaces what it cannot parse (was_auto_approved,
+  can_approve_as_*, page_size: contract findings F4, docs/contract-tests.md).
 - KNOWN_DEVIATIONS lists the page's facts the spec deliberately does not copy, each with its reason.
 """
 
@@ -102,15 +106,19 @@ def _field_schema(spec: dict[str, Any], root: dict[str, Any], dotted: str) -> di
     return None
 
 
-def compatible(spec: dict[str, Any], doc_type: str, schema: dict[str, Any]) -> bool:
+def compatible(spec: dict[str, Any], doc_type: str, schema: dict[str, Any],
+               query: bool = False) -> bool:
     """Does `schema` accept every value of the page's type `doc_type`? (see the module docstring)"""
     schema = _resolved_leaf(spec, schema)
     if "anyOf" in schema:
-        return any(compatible(spec, doc_type, branch) for branch in schema["anyOf"])
+        return any(compatible(spec, doc_type, branch, query) for branch in schema["anyOf"])
     kind, _, fmt = doc_type.partition(" (")
     fmt = fmt.rstrip(")")
     stype = schema.get("type")
     if doc_type == "any":
+        return True
+    if query and kind in ("boolean", "integer") and not fmt and stype == "string" \
+            and not any(k in schema for k in ("format", "enum", "pattern")):
         return True
     if kind == "array" or doc_type == "array of objects":
         return stype == "array"
@@ -173,7 +181,7 @@ def check(spec: dict[str, Any], inventory: dict[str, Any]) -> list[Problem]:
                 if p is None:
                     problems.append(f"{op_id}: {loc} parameter {name} missing")
                     continue
-                if not compatible(spec, fact["type"], p.get("schema", {})):
+                if not compatible(spec, fact["type"], p.get("schema", {}), query=loc == "query"):
                     problems.append(
                         f"{op_id}: {loc} parameter {name}: {fact['type']} not compatible"
                     )
@@ -366,6 +374,8 @@ INCOMPATIBLE = {"boolean": {"type": "string"}}
 def retype(spec: dict, item: Item) -> None:
     """Give the spec element of `item` a type that cannot hold the page's values (in place)."""
     wrong = INCOMPATIBLE.get(item.doc_type.split(" ")[0], {"type": "boolean"})
+    if item.kind == "query_param" and item.doc_type == "boolean":
+        wrong = {"type": "integer"}  # a query string accepts "true" (see compatible())
     if item.kind in ("path_param", "query_param"):
         loc = "path" if item.kind == "path_param" else "query"
         for plist in _param_lists(spec, item):
@@ -435,6 +445,10 @@ def test_compatibility_rule() -> None:
     assert compatible(s, "any", {})
     assert not compatible(s, "array", {"type": "object"})
     assert compatible(s, "object (free-form)", {"type": "object", "additionalProperties": True})
+    assert compatible(s, "boolean", {"type": "string"}, query=True)
+    assert compatible(s, "integer", {"type": "string"}, query=True)
+    assert not compatible(s, "integer", {"type": "string", "format": "uuid"}, query=True)
+    assert not compatible(s, "boolean", {"type": "integer"}, query=True)
 
 
 KINDS = ["op", "path_param", "query_param", "request_field", "response_code", "response_field"]

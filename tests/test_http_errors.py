@@ -314,3 +314,126 @@ def test_malformed_multipart_is_400(api: Api) -> None:
     assert r.status_code == 400
     assert r.json()["detail"].startswith("Multipart form parse error - ")
     assert api.order("ord-pc-basic")["attachment"] is None
+
+
+# -- contract findings (docs/contract-tests.md, "Findings") ---------------------------------------
+
+
+def test_blank_callback_url_is_kept(api: Api) -> None:
+    """F3: Order.callback_url is URLField(null=True, blank=True): "" is stored and echoed."""
+    r = api.post(ORDERS, "cons_owner", json={**base_body(api), "callback_url": ""})
+    assert r.status_code == 201, r.text
+    assert r.json()["callback_url"] == ""
+    assert api.order(r.json()["uuid"])["callback_url"] == ""
+    r = api.post(ORDERS, "cons_owner", json={**base_body(api), "callback_url": None})
+    assert r.status_code == 201 and r.json()["callback_url"] is None
+
+
+@pytest.mark.parametrize(("change", "errors"), [
+    ({"callback_url": "not a url"}, {"callback_url": ["Enter a valid URL."]}),
+    ({"callback_url": 5}, {"callback_url": ["Enter a valid URL."]}),  # DRF coerces numbers
+    ({"callback_url": True}, {"callback_url": ["Not a valid string."]}),
+    ({"callback_url": "https://example.com/" + "a" * 190},
+     {"callback_url": ["Ensure this field has no more than 200 characters."]}),
+    ({"request_comment": "x" * 256},
+     {"request_comment": ["Ensure this field has no more than 255 characters."]}),
+    ({"request_comment": []}, {"request_comment": ["Not a valid string."]}),
+    ({"limits": None}, {"limits": ["This field may not be null."]}),
+    ({"type": None}, {"type": ["This field may not be null."]}),
+    ({"accepting_terms_of_service": None},
+     {"accepting_terms_of_service": ["This field may not be null."]}),
+])
+def test_create_optional_field_types(api: Api, change: dict[str, Any],
+                                     errors: dict[str, Any]) -> None:
+    before = api.head(ORDERS, "staff").headers["x-result-count"]
+    r = api.post(ORDERS, "cons_owner", json={**base_body(api), **change})
+    assert r.status_code == 400, r.text
+    assert r.json() == errors
+    assert api.head(ORDERS, "staff").headers["x-result-count"] == before
+
+
+@pytest.mark.parametrize(("key", "action", "user", "body", "errors"), [
+    # F7: DRF CharFields refuse null; a number is coerced to text, other types are refused
+    ("ord-exec-slurm", "set_state_erred", "prov_owner",
+     {"error_message": None, "error_traceback": 5},
+     {"error_message": ["This field may not be null."]}),
+    ("ord-exec-slurm", "set_state_erred", "prov_owner",
+     {"error_message": ["x"], "error_traceback": {}},
+     {"error_message": ["Not a valid string."], "error_traceback": ["Not a valid string."]}),
+    ("ord-pp-basic", "reject_by_provider", "prov_owner",
+     {"provider_rejection_comment": None},
+     {"provider_rejection_comment": ["This field may not be null."]}),
+    ("ord-pc-basic", "reject_by_consumer", "cons_owner",
+     {"consumer_rejection_comment": None, "error_message": True},
+     {"error_message": ["Not a valid string."],
+      "consumer_rejection_comment": ["This field may not be null."]}),
+    ("ord-pp-basic", "approve_by_provider", "prov_owner", {"attributes": None},
+     {"attributes": ["This field may not be null."]}),
+    ("ord-pp-basic", "set_backend_id", "prov_owner", {"backend_id": None},
+     {"backend_id": ["This field may not be null."]}),
+])
+def test_action_body_types(api: Api, key: str, action: str, user: str, body: dict[str, Any],
+                           errors: dict[str, Any]) -> None:
+    before = api.order(key)
+    r = api.action(key, action, user, json=body)
+    assert r.status_code == 400, r.text
+    assert r.json() == errors
+    assert api.order(key) == before  # a failed request changes nothing
+
+
+def test_set_state_erred_coerces_numbers(api: Api) -> None:
+    r = api.action("ord-exec-slurm", "set_state_erred", "prov_owner",
+                   json={"error_message": 5, "error_traceback": 1.5})
+    assert r.status_code == 200, r.text
+    order = api.order("ord-exec-slurm")
+    assert (order["state"], order["error_message"], order["error_traceback"]) == \
+        ("erred", "5", "1.5")
+
+
+@pytest.mark.parametrize("body", [{"limits": None}, {"attributes": None}])
+def test_update_refuses_null(api: Api, body: dict[str, Any]) -> None:
+    before = api.order("ord-pc-basic")
+    r = api.request("PATCH", api.order_url("ord-pc-basic"), "staff", json=body)
+    assert r.status_code == 400
+    assert r.json() == {next(iter(body)): ["This field may not be null."]}
+    assert api.order("ord-pc-basic") == before
+
+
+def test_huge_integer_in_attributes_never_breaks_a_listing(api: Api) -> None:
+    """F8: a 2**80 attribute is stored; list pages and the state export still answer."""
+    body = {**base_body(api), "attributes": {"name": "big", "n": 2**80}}
+    uuid = api.post(ORDERS, "cons_owner", json=body).json()["uuid"]
+    r = api.get(ORDERS, "staff", params={"page_size": 300, "o": "-created"})
+    assert r.status_code == 200
+    assert any(o["uuid"] == uuid and o["attributes"]["n"] == 2**80 for o in r.json())
+    state = api.get("/__mock__/state")
+    assert state.status_code == 200 and b"1208925819614629174706176" in state.content
+
+
+@pytest.mark.parametrize("query", [
+    # F4/F11 and page_size: what django-filter and DRF ignore or replace (spec describes it)
+    {"category_uuid": ""}, {"project_uuid": ""}, {"created": ""}, {"modified_before": ""},
+    {"was_auto_approved": "null"}, {"can_approve_as_provider": "maybe"},
+    {"page_size": "null"}, {"field": ["no_such_field", "uuid"]},
+])
+def test_ignored_filter_values_answer_200(api: Api, query: dict[str, Any]) -> None:
+    r = api.get(ORDERS, "staff", params=query)
+    assert r.status_code == 200, r.text
+    if "field" in query:
+        assert all(set(o) == {"uuid"} for o in r.json())
+
+
+def test_order_without_plan_has_null_plan_everywhere(api: Api) -> None:
+    """F10: Resource.plan is null like OrderDetails.plan (response validation is on)."""
+    body = {k: v for k, v in base_body(api).items() if k != "plan"}
+    uuid = api.post(ORDERS, "cons_owner", json=body).json()["uuid"]
+    assert api.order(uuid)["plan"] is None
+    r = api.get(api.order_url(uuid, "resource"), "staff")
+    assert r.status_code == 200 and r.json()["plan"] is None
+
+
+def test_offering_blank_links_conform(api: Api) -> None:
+    """F5: blank URLFields (privacy_policy_link, access_url) are "" on the real server."""
+    r = api.get(api.order_url("ord-pc-slurm", "offering"), "staff")
+    assert r.status_code == 200  # response validation is on: "" must conform
+    assert r.json()["privacy_policy_link"] == "" and r.json()["access_url"] == ""

@@ -285,17 +285,36 @@ def test_list_query_parameters(spec: dict[str, Any]) -> None:
     assert set(params["o"]["schema"]["items"]["enum"]) == {
         "created", "-created", "consumer_reviewed_at", "-consumer_reviewed_at", "cost", "-cost",
         "state", "-state"}
+    # The spec describes what the server accepts (contract findings F4, F9, F11, docs/
+    # contract-tests.md): django-filter skips an empty date/uuid filter (`?created=` is 200), so
+    # those are "date-time (or uuid) or blank"; an unparseable boolean is ignored and a
+    # non-integer page_size means 10, so those are strings whose accepted values are described.
     for name in ("created", "modified", "created_before", "modified_before"):
-        assert params[name]["schema"]["format"] == "date-time"
+        assert _formats_or_blank(spec, params[name]["schema"]) == {"date-time"}, name
     for name in ("can_approve_as_consumer", "can_approve_as_provider", "was_auto_approved"):
-        assert params[name]["schema"]["type"] == "boolean"
-    for name in ("page", "page_size"):
-        assert params[name]["schema"]["type"] == "integer"
-    assert all(params[n]["schema"]["format"] == "uuid" for n in params if n.endswith("_uuid"))
+        assert params[name]["schema"] == {"type": "string"}, name
+        assert "any other value is ignored" in params[name]["description"], name
+    assert params["page"]["schema"]["type"] == "integer"  # a bad page is 404 Invalid page.
+    assert params["page_size"]["schema"] == {"type": "string"}
+    for name in (n for n in params if n.endswith("_uuid") and n != "service_manager_uuid"):
+        assert _formats_or_blank(spec, params[name]["schema"]) == {"uuid"}, name
+    # any value: one that is not a user's uuid matches no order (200, empty)
+    assert {b.get("format") for b in params["service_manager_uuid"]["schema"]["anyOf"]} == {
+        "uuid", None}
     from waldur_api_client.models.order_details_field_enum import OrderDetailsFieldEnum
 
-    field_values = set(params["field"]["schema"]["items"]["enum"])
-    assert field_values == {e.value for e in OrderDetailsFieldEnum}
+    # unknown names are dropped, not refused: any string; the known ones are listed
+    items = params["field"]["schema"]["items"]
+    assert items["type"] == "string" and "enum" not in items
+    assert set(items["x-known-values"]) == {e.value for e in OrderDetailsFieldEnum}
+
+
+def _formats_or_blank(spec: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    """Formats of a `string, anyOf: [formatted string, BlankEnum]` schema (asserts the shape)."""
+    assert schema["type"] == "string"
+    branches = [_deref(spec, b) for b in schema["anyOf"]]
+    assert {"type": "string", "enum": [""]} in branches
+    return {b["format"] for b in branches if "format" in b}
 
 
 def test_enums(spec: dict[str, Any]) -> None:

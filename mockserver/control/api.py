@@ -59,7 +59,12 @@ def route(method: str, path: str) -> Callable[[Handler], Handler]:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers, media_type=JSON)
+    try:
+        raw = orjson.dumps(body)
+    except TypeError:  # integers beyond 64 bits (journal of a client's attributes)
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"),
+                         allow_nan=False).encode()
+    return Response(raw, status, headers, media_type=JSON)
 
 
 def no_content() -> Response:

@@ -24,7 +24,11 @@ class InvalidState(ValueError):
 
 def encode_state(state: dict[str, Any]) -> bytes:
     """The canonical bytes of an exported state (GET /__mock__/state and the state file)."""
-    return orjson.dumps(state, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    try:
+        return orjson.dumps(state, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    except TypeError:  # integers beyond 64 bits in client-sent attributes/limits (never a 500)
+        return json.dumps(state, indent=2, sort_keys=True, ensure_ascii=False,
+                          allow_nan=False).encode() + b"\n"
 
 
 def decode_state(raw: bytes) -> dict[str, Any]:

@@ -58,6 +58,7 @@ __all__ = [
 NOT_FOUND_MALFORMED = detail("Not found.")
 REQUIRED = "This field is required."
 NOT_STRING = "Not a valid string."
+NOT_NULL = "This field may not be null."
 DEFAULT_MAX_ATTACHMENT = 5 * 1024 * 1024
 INFO_TEXTS = {
     "approve_by_consumer": "Order has been approved by consumer.",
@@ -436,6 +437,8 @@ class OrdersBackend:
     def _do_approve_by_provider(self, user: User, order: Order, t: sm.Transition,
                                 body: dict[str, Any]) -> ActionResult:
         attributes = body.get("attributes")
+        if "attributes" in body and attributes is None:
+            raise _field_error("attributes", NOT_NULL)
         if attributes is not None and not isinstance(attributes, dict):
             raise _field_error("attributes", _dict_error(attributes))
         if attributes:
@@ -599,12 +602,15 @@ class OrdersBackend:
             body = _body(data)
             changes: dict[str, Any] = {}
             errors: dict[str, list[str]] = {}
-            if "limits" in body:
+            for name in ("limits", "attributes"):
+                if name in body and body[name] is None:
+                    errors[name] = [NOT_NULL]
+            if "limits" in body and body["limits"] is not None:
                 try:
                     changes["limits"] = self._clean_limits(order.offering, body["limits"])
                 except ValidationError as exc:
                     errors.update(exc.body)
-            if "attributes" in body:
+            if "attributes" in body and body["attributes"] is not None:
                 if isinstance(body["attributes"], dict):
                     changes["attributes"] = dict(body["attributes"])
                 else:
@@ -700,6 +706,9 @@ class OrdersBackend:
         plan = None
         if body.get("plan") is not None:
             plan = self._resolve(body, "plan", errors, self._plan_from_path)
+        for name in ("limits", "type", "accepting_terms_of_service"):
+            if name in body and body[name] is None:  # DRF fields without allow_null
+                errors[name] = [NOT_NULL]
         if "limits" in body and body["limits"] is not None:
             if offering is not None:
                 try:
@@ -710,22 +719,32 @@ class OrdersBackend:
         order_type = body.get("type", "Create")
         from mockserver.orders.filters import type_choices
 
-        if order_type not in type_choices():
+        if order_type not in type_choices() and "type" not in errors:
             errors["type"] = [f'"{order_type}" is not a valid choice.']
         fields["type"] = order_type
-        for name in ("callback_url", "request_comment"):
-            value = body.get(name)
-            if value is not None and not isinstance(value, str):
-                errors[name] = [NOT_STRING]
-            elif name == "callback_url" and value and not _valid_url(value):
-                errors[name] = ["Enter a valid URL."]
+        # Order.callback_url = URLField(null=True, blank=True) (max 200), request_comment =
+        # CharField(null=True, blank=True, max_length=255): null and "" are kept, numbers are
+        # coerced to text (DRF CharField), other types refused.
+        for name, max_length in (("callback_url", 200), ("request_comment", 255)):
+            try:
+                value = _strings(body, (name,), nullable=(name,)).get(name)
+            except ValidationError as exc:
+                errors.update(exc.body)
+                continue
+            problems = []
+            if value is not None and len(value) > max_length:
+                problems.append(f"Ensure this field has no more than {max_length} characters.")
+            if name == "callback_url" and value and not _valid_url(value):
+                problems.append("Enter a valid URL.")
+            if problems:
+                errors[name] = problems
             fields[name] = value
         try:
             fields["start_date"] = _date_field(body.get("start_date"))
         except ValueError as exc:
             errors["start_date"] = [str(exc)]
         tos = body.get("accepting_terms_of_service", False)
-        if not isinstance(tos, bool):
+        if not isinstance(tos, bool) and "accepting_terms_of_service" not in errors:
             errors["accepting_terms_of_service"] = ["Must be a valid boolean."]
         if "attributes" in body and body["attributes"] is not None \
                 and not isinstance(body["attributes"], dict):
@@ -856,14 +875,20 @@ def _dict_error(value: Any) -> str:
     return f'Expected a dictionary of items but got type "{_py_type(value)}".'
 
 
-def _strings(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
-    """Optional CharFields: str (or number, as DRF coerces) else 'Not a valid string.'."""
+def _strings(body: dict[str, Any], names: tuple[str, ...],
+             nullable: tuple[str, ...] = ()) -> dict[str, str]:
+    """Optional CharFields: str (or number, as DRF coerces) else 'Not a valid string.'; null
+    only where the field allows it (else 'This field may not be null.'). All errors at once."""
     out: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
     for name in names:
-        if name not in body or body[name] is None:
+        if name not in body:
             continue
         value = body[name]
+        if value is None:
+            if name not in nullable:
+                errors[name] = [NOT_NULL]
+            continue
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             errors[name] = [NOT_STRING]
         else:
