@@ -155,3 +155,16 @@ def test_409_text_lists_states_in_validator_order(world_factory) -> None:
                         "executing."})
     assert call(backend, "destroy", uuid) == (
         409, {"detail": "Valid states for operation: pending-consumer, pending-provider."})
+
+
+def test_domain_states_and_types_are_exactly_the_spec_enums() -> None:
+    """The domain's state/type tables (with their DB integers) cover the spec's enums, no more."""
+    from mockserver import spec
+
+    assert set(sm.STATE_DB_INT) == set(spec.enum_values("OrderState"))
+    assert set(sm.ORDER_TYPE_DB_INT) == set(spec.enum_values("RequestTypes"))
+    for transition in sm.TRANSITIONS.values():
+        states = set(transition.sources or ())
+        if transition.target is not None and not transition.target.startswith("@"):
+            states.add(transition.target)
+        assert states <= set(spec.enum_values("OrderState")), transition
