@@ -85,12 +85,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     import uvicorn
 
+    from mockserver import spec
     from mockserver.app import create_app
 
     app = create_app(settings)
     backend = app.registry.get(None)  # type: ignore[attr-defined]  # built now, not on request 1
     url = f"http://{settings.host}:{settings.port}"
-    print(f"waldur-mock: Waldur Marketplace Orders API stub on {url}/api/marketplace-orders/")
+    orders_path = spec.path_of("marketplace_orders_list")
+    print(f"waldur-mock: Waldur Marketplace Orders API stub on {url}{orders_path}")
     print(f"  seed {settings.seed}, fixtures {settings.fixtures}, "
           f"{len(backend.orders)} orders, response validation "
           f"{'on' if settings.validate_responses else 'off'} "

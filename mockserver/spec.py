@@ -24,18 +24,29 @@ def schema(name: str) -> dict[str, Any]:
     return load_spec()["components"]["schemas"][name]
 
 
+def ref_name(ref: str) -> str:
+    """'#/components/schemas/Name' -> 'Name'."""
+    return ref.rsplit("/", 1)[-1]
+
+
+@cache
+def property_schemas(name: str) -> dict[str, dict[str, Any]]:
+    """Property name -> property schema of a component schema, in spec order (follows allOf;
+    a later definition of a name wins, its first position stays)."""
+    sch = schema(name)
+    props: dict[str, dict[str, Any]] = {}
+    for part in sch.get("allOf", []):
+        if "$ref" in part:
+            props.update(property_schemas(ref_name(part["$ref"])))
+        props.update(part.get("properties", {}))
+    props.update(sch.get("properties", {}))
+    return props
+
+
 @cache
 def schema_properties(name: str) -> tuple[str, ...]:
     """Property names of a component schema, in spec order (follows allOf)."""
-    sch = schema(name)
-    names: list[str] = []
-    for part in sch.get("allOf", []):
-        if "$ref" in part:
-            names.extend(schema_properties(part["$ref"].rsplit("/", 1)[-1]))
-        else:
-            names.extend(part.get("properties", {}))
-    names.extend(sch.get("properties", {}))
-    return tuple(dict.fromkeys(names))
+    return tuple(property_schemas(name))
 
 
 @cache
@@ -52,3 +63,22 @@ def operations() -> dict[str, tuple[str, str]]:
             if isinstance(op, dict) and "operationId" in op:
                 ops[op["operationId"]] = (method.upper(), path)
     return ops
+
+
+def path_of(operation_id: str) -> str:
+    """The operation's path template, e.g. `/api/marketplace-orders/{uuid}/`."""
+    return operations()[operation_id][1]
+
+
+def request_body(operation_id: str) -> dict[str, Any] | None:
+    """The operation's requestBody (None when it declares none)."""
+    method, path = operations()[operation_id]
+    return load_spec()["paths"][path][method.lower()].get("requestBody")
+
+
+@cache
+def request_properties(operation_id: str, media_type: str) -> dict[str, dict[str, Any]]:
+    """name -> property schema of the operation's request body in `media_type` ({} if none)."""
+    content = (request_body(operation_id) or {}).get("content", {})
+    ref = content.get(media_type, {}).get("schema", {}).get("$ref")
+    return property_schemas(ref_name(ref)) if ref is not None else {}

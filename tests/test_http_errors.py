@@ -437,3 +437,41 @@ def test_offering_blank_links_conform(api: Api) -> None:
     r = api.get(api.order_url("ord-pc-slurm", "offering"), "staff")
     assert r.status_code == 200  # response validation is on: "" must conform
     assert r.json()["privacy_policy_link"] == "" and r.json()["access_url"] == ""
+
+
+# -- message actions: all field errors of the body at once (DRF serializer.is_valid) ------------
+
+NOT_A_FILE = "The submitted data was not a file. Check the encoding type on the form."
+
+
+def test_provider_info_reports_every_field_error(api: Api) -> None:
+    before = api.order("ord-pp-support")
+    r = api.action("ord-pp-support", "set_provider_info", "prov_owner", json={
+        "provider_message": ["x"], "provider_message_url": "not a url",
+        "provider_message_attachment": 3})
+    assert r.status_code == 400
+    assert r.json() == {"provider_message": ["Not a valid string."],
+                        "provider_message_url": ["Enter a valid URL."],
+                        "provider_message_attachment": [NOT_A_FILE]}
+    assert api.order("ord-pp-support") == before
+
+
+def test_consumer_info_reports_every_field_error(api: Api) -> None:
+    before = api.order("ord-pp-support")
+    r = api.action("ord-pp-support", "set_consumer_info", "cons_owner", json={
+        "consumer_message": None, "consumer_message_attachment": {"a": 1}})
+    assert r.status_code == 400
+    assert r.json() == {"consumer_message": ["This field may not be null."],
+                        "consumer_message_attachment": [NOT_A_FILE]}
+    assert api.order("ord-pp-support") == before
+
+
+def test_multipart_info_errors_keep_the_valid_fields_unapplied(api: Api) -> None:
+    before = api.order("ord-pp-support")
+    r = api.action("ord-pp-support", "set_provider_info", "prov_owner",
+                   data={"provider_message": "fine", "provider_message_url": "ftp:nohost"},
+                   files={"provider_message_attachment": ("e.pdf", b"", "application/pdf")})
+    assert r.status_code == 400
+    assert r.json() == {"provider_message_url": ["Enter a valid URL."],
+                        "provider_message_attachment": ["The submitted file is empty."]}
+    assert api.order("ord-pp-support") == before

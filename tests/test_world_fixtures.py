@@ -119,3 +119,11 @@ def test_not_yaml_and_not_mapping(tmp_path) -> None:
         load_fixtures(path)
     with pytest.raises(FixtureError, match="cannot read"):
         load_fixtures(tmp_path / "missing.yaml")
+
+
+def test_enums_are_the_specs(tmp_path) -> None:
+    """A plan unit outside the spec's BillingUnit ("year") would render an invalid plan_unit."""
+    msg = broken(tmp_path, lambda d: d["offerings"][0]["plans"][0].update(unit="year"))
+    assert "invalid value 'year'" in msg and "quantity" in msg
+    assert "invalid value 'Gone'" in broken(
+        tmp_path, lambda d: d["offerings"][0].update(state="Gone"))

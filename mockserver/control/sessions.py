@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import Scope
 
 from mockserver import auth
-from mockserver.orders.exceptions import ApiError, NotFound
-from mockserver.orders.filters import parse_uuid
+from mockserver.orders.exceptions import ApiError
 from mockserver.registry import BackendRegistry
 from mockserver.settings import Settings
+
+if TYPE_CHECKING:
+    from mockserver.orders.models import OrdersBackend
 
 
 def configure(backend: Any, settings: Settings) -> None:
@@ -64,27 +66,9 @@ def fixture_users(backend: Any) -> list[dict[str, Any]]:
     ]
 
 
-def force_order_state(backend: Any, uuid: str, state: str, data: dict[str, Any]) -> str:
+def force_order_state(backend: OrdersBackend, uuid: str, state: str,
+                      data: dict[str, Any]) -> str:
     """Put an order into `state`, bypassing the state machine, permissions and side effects
-    (no resource change, no background processing); returns the previous state. Only the
-    state, `modified` and the optional error fields change."""
-    force = getattr(backend, "force_state", None)
-    if force is not None:  # the domain's own implementation, when it has one
-        return force(uuid, state, error_message=data.get("error_message"),
-                     error_traceback=data.get("error_traceback"))
-    hex_ = parse_uuid(uuid)
-    with backend.lock:
-        order = backend.orders.get(hex_) if hex_ else None
-        if order is None:
-            raise NotFound()
-        previous = order.state
-        backend._touch(order)
-        if "error_message" in data or "error_traceback" in data:
-            order.error_message = data.get("error_message", order.error_message)
-            order.error_traceback = data.get("error_traceback", order.error_traceback)
-            order.error_updated_at = order.modified
-        if state != previous:
-            order.state = state
-            backend.index.state_changed(order, previous)
-            backend.due.pop(order.uuid, None)
-        return previous
+    (OrdersBackend.force_state); returns the previous state."""
+    return backend.force_state(uuid, state, error_message=data.get("error_message"),
+                               error_traceback=data.get("error_traceback"))

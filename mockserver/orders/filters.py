@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +23,6 @@ from mockserver.orders.entities import Offering, Order, User
 from mockserver.orders.exceptions import ValidationError
 from mockserver.orders.permissions import PermissionIndex
 from mockserver.orders.statemachine import (
-    ORDER_TYPE_DB_INT,
     PENDING_CONSUMER,
     PENDING_PROVIDER,
     STATE_DB_INT,
@@ -56,20 +54,12 @@ SORT_KEYS: dict[str, Callable[[Order], Any]] = {
 }
 
 
-@cache
 def state_choices() -> tuple[str, ...]:
-    try:
-        return spec.enum_values("OrderState")
-    except (OSError, KeyError):  # pragma: no cover - spec missing
-        return tuple(STATE_DB_INT)
+    return spec.enum_values("OrderState")
 
 
-@cache
 def type_choices() -> tuple[str, ...]:
-    try:
-        return spec.enum_values("RequestTypes")
-    except (OSError, KeyError):  # pragma: no cover - spec missing
-        return tuple(ORDER_TYPE_DB_INT)
+    return spec.enum_values("RequestTypes")
 
 
 def parse_uuid(value: str) -> str | None:

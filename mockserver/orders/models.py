@@ -16,9 +16,8 @@ import uuid as uuid_mod
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from mockserver.orders import statemachine as sm
 from mockserver.orders.entities import (
@@ -42,8 +41,20 @@ from mockserver.orders.exceptions import (
     ValidationError,
     detail,
 )
+from mockserver.orders.fields import (
+    NOT_NULL,
+    FieldErrors,
+    body_dict,
+    body_fields,
+    char_field,
+    date_field,
+    dict_error,
+    field_error,
+    strings,
+)
 from mockserver.orders.filters import FilterContext, OrderIndex, parse_uuid
 from mockserver.orders.filters import apply as apply_filters
+from mockserver.orders.hyperlinks import detail_from_path, hyperlink_field, plan_from_path
 from mockserver.orders.permissions import ACTION_RULES, PermissionIndex, allowed
 from mockserver.orders.snapshot import export_world, import_world
 from mockserver.world.clock import Clock
@@ -56,9 +67,6 @@ __all__ = [
 ]
 
 NOT_FOUND_MALFORMED = detail("Not found.")
-REQUIRED = "This field is required."
-NOT_STRING = "Not a valid string."
-NOT_NULL = "This field may not be null."
 DEFAULT_MAX_ATTACHMENT = 5 * 1024 * 1024
 INFO_TEXTS = {
     "approve_by_consumer": "Order has been approved by consumer.",
@@ -75,10 +83,6 @@ class ActionResult:
 
     status: int
     body: dict[str, Any] | None = None
-
-
-def _field_error(name: str, message: str) -> ValidationError:
-    return ValidationError({name: [message]})
 
 
 class OrdersBackend:
@@ -353,7 +357,7 @@ class OrdersBackend:
         effects and processing. Only state, `modified` and the given error fields change.
         Returns the previous state."""
         if state not in sm.STATE_DB_INT:
-            raise _field_error("state", f'"{state}" is not a valid choice.')
+            raise field_error("state", f'"{state}" is not a valid choice.')
         with self.lock:
             hex_ = parse_uuid(uuid) if isinstance(uuid, str) else None
             order = self.index.orders.get(hex_) if hex_ else None
@@ -424,7 +428,7 @@ class OrdersBackend:
             raise NotFound(NOT_FOUND_MALFORMED)
         with self.lock:
             order, t = self._prepare(user, uuid, action)
-            body = _body(data)
+            body = body_dict(data)
             return getattr(self, f"_do_{action}")(user, order, t, body)
 
     def _do_approve_by_consumer(self, user: User, order: Order, t: sm.Transition,
@@ -438,9 +442,9 @@ class OrdersBackend:
                                 body: dict[str, Any]) -> ActionResult:
         attributes = body.get("attributes")
         if "attributes" in body and attributes is None:
-            raise _field_error("attributes", NOT_NULL)
+            raise field_error("attributes", NOT_NULL)
         if attributes is not None and not isinstance(attributes, dict):
-            raise _field_error("attributes", _dict_error(attributes))
+            raise field_error("attributes", dict_error(attributes))
         if attributes:
             order.attributes = {**order.attributes, **attributes}
         order.provider_reviewed_by = user
@@ -450,8 +454,7 @@ class OrdersBackend:
 
     def _do_reject_by_consumer(self, user: User, order: Order, t: sm.Transition,
                                body: dict[str, Any]) -> ActionResult:
-        fields = _strings(body, ("error_message", "error_traceback",
-                                 "consumer_rejection_comment"))
+        fields = strings(body, tuple(body_fields("reject_by_consumer")))
         if self.consumer_review_not_needed(order, order.created_by):
             raise ValidationError(["Review of order by consumer is not required."])
         if order.consumer_reviewed_by is not None:
@@ -465,7 +468,7 @@ class OrdersBackend:
 
     def _do_reject_by_provider(self, user: User, order: Order, t: sm.Transition,
                                body: dict[str, Any]) -> ActionResult:
-        fields = _strings(body, ("provider_rejection_comment",))
+        fields = strings(body, tuple(body_fields("reject_by_provider")))
         for name, value in fields.items():
             setattr(order, name, value)
         order.provider_reviewed_by = user
@@ -493,7 +496,7 @@ class OrdersBackend:
 
     def _do_set_state_erred(self, user: User, order: Order, t: sm.Transition,
                             body: dict[str, Any]) -> ActionResult:
-        fields = _strings(body, ("error_message", "error_traceback"))
+        fields = strings(body, tuple(body_fields("set_state_erred")))
         order.error_message = fields.get("error_message", "")
         order.error_traceback = fields.get("error_traceback", "")
         order.error_updated_at = self._touch(order)
@@ -519,7 +522,7 @@ class OrdersBackend:
 
     def _do_set_backend_id(self, user: User, order: Order, t: sm.Transition,
                            body: dict[str, Any]) -> ActionResult:
-        value = _char_field(body, "backend_id", max_length=255, required=True)
+        value = char_field(body, "backend_id", max_length=255, required=True)
         assert value is not None
         if value == order.backend_id:
             return ActionResult(200, {"status": "Order backend_id is not changed."})
@@ -529,30 +532,31 @@ class OrdersBackend:
 
     def _do_set_consumer_info(self, user: User, order: Order, t: sm.Transition,
                               body: dict[str, Any]) -> ActionResult:
-        message = _char_field(body, "consumer_message", allow_blank=True)
-        attachment = self._attachment_field(body, "consumer_message_attachment")
-        if message is not None:
-            order.consumer_message = message
-        if attachment is not None:
-            order.consumer_message_attachment = attachment
-        order.consumer_message_updated_at = self._touch(order)
-        return ActionResult(200, detail(INFO_TEXTS["set_consumer_info"]))
+        return self._set_info(order, body, "set_consumer_info", "consumer")
 
     def _do_set_provider_info(self, user: User, order: Order, t: sm.Transition,
                               body: dict[str, Any]) -> ActionResult:
-        message = _char_field(body, "provider_message", allow_blank=True)
-        url = _char_field(body, "provider_message_url", allow_blank=True)
-        if url and not _valid_url(url):
-            raise _field_error("provider_message_url", "Enter a valid URL.")
-        attachment = self._attachment_field(body, "provider_message_attachment")
-        if message is not None:
-            order.provider_message = message
-        if url is not None:
-            order.provider_message_url = url
-        if attachment is not None:
-            order.provider_message_attachment = attachment
-        order.provider_message_updated_at = self._touch(order)
-        return ActionResult(200, detail(INFO_TEXTS["set_provider_info"]))
+        return self._set_info(order, body, "set_provider_info", "provider")
+
+    def _set_info(self, order: Order, body: dict[str, Any], action: str,
+                  side: str) -> ActionResult:
+        """set_consumer_info / set_provider_info: the body's fields as the spec's multipart
+        schema lists them (text, URL, file), all field errors at once, then applied."""
+        errors = FieldErrors()
+        values: dict[str, Any] = {}
+        # the multipart form: the JSON form's fields plus the file
+        for name, kind in body_fields(action, "multipart/form-data").items():
+            if kind == "file":
+                values[name] = errors.check(self._attachment_field, body, name)
+            else:
+                values[name] = errors.check(char_field, body, name, allow_blank=True,
+                                            url=kind == "url")
+        errors.raise_if_any()
+        for name, value in values.items():
+            if value is not None:
+                setattr(order, name, value)
+        setattr(order, f"{side}_message_updated_at", self._touch(order))
+        return ActionResult(200, detail(INFO_TEXTS[action]))
 
     def _attachment_field(self, body: dict[str, Any], name: str) -> Attachment | None:
         value = body.get(name)
@@ -563,16 +567,16 @@ class OrdersBackend:
         elif isinstance(value, bytes | bytearray):
             att = Attachment(f"{name}.pdf", "application/pdf", bytes(value))
         else:
-            raise _field_error(name, "The submitted data was not a file. Check the encoding "
+            raise field_error(name, "The submitted data was not a file. Check the encoding "
                                      "type on the form.")
         self._check_size(name, att.content)
         return att
 
     def _check_size(self, name: str, content: bytes) -> None:
         if len(content) == 0:
-            raise _field_error(name, "The submitted file is empty.")
+            raise field_error(name, "The submitted file is empty.")
         if len(content) > self.max_attachment_bytes:
-            raise _field_error(name, f"Ensure this file size is not greater than "
+            raise field_error(name, f"Ensure this file size is not greater than "
                                      f"{self.max_attachment_bytes} bytes "
                                      f"(it is {len(content)} bytes).")
 
@@ -599,29 +603,27 @@ class OrdersBackend:
         """PUT/PATCH: limits, attributes, start_date of a pending order."""
         with self.lock:
             order, _ = self._prepare(user, uuid, "update")
-            body = _body(data)
+            body = body_dict(data)
             changes: dict[str, Any] = {}
-            errors: dict[str, list[str]] = {}
+            errors = FieldErrors()
             for name in ("limits", "attributes"):
                 if name in body and body[name] is None:
                     errors[name] = [NOT_NULL]
             if "limits" in body and body["limits"] is not None:
-                try:
-                    changes["limits"] = self._clean_limits(order.offering, body["limits"])
-                except ValidationError as exc:
-                    errors.update(exc.body)
+                limits = errors.check(self._clean_limits, order.offering, body["limits"])
+                if limits is not None:
+                    changes["limits"] = limits
             if "attributes" in body and body["attributes"] is not None:
                 if isinstance(body["attributes"], dict):
                     changes["attributes"] = dict(body["attributes"])
                 else:
-                    errors["attributes"] = [_dict_error(body["attributes"])]
+                    errors["attributes"] = [dict_error(body["attributes"])]
             if "start_date" in body:
                 try:
-                    changes["start_date"] = _date_field(body["start_date"])
+                    changes["start_date"] = date_field(body["start_date"])
                 except ValueError as exc:
                     errors["start_date"] = [str(exc)]
-            if errors:
-                raise ValidationError(errors)
+            errors.raise_if_any()
             for name, value in changes.items():
                 setattr(order, name, value)
             if "limits" in changes:
@@ -649,7 +651,7 @@ class OrdersBackend:
     def create_order(self, user: User, data: dict[str, Any] | None) -> Order:
         """POST /api/marketplace-orders/: validate all, then create in the §2.1 initial state."""
         with self.lock:
-            body = _body(data)
+            body = body_dict(data)
             project, offering, plan, fields = self._validate_create(user, body)
             canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
             digest = hashlib.sha256(f"{user.uuid}:{canonical}".encode()).hexdigest()[:32]
@@ -691,30 +693,32 @@ class OrdersBackend:
 
     def _validate_create(self, user: User, body: dict[str, Any]
                          ) -> tuple[Project, Offering, Plan | None, dict[str, Any]]:
-        errors: dict[str, list[str]] = {}
+        errors = FieldErrors()
         fields: dict[str, Any] = {}
 
-        project = self._resolve(body, "project", errors, self._project_from_path)
+        project = hyperlink_field(body, "project", errors, lambda path: detail_from_path(
+            path, "projects", self.projects))
         if project is not None and not self._project_visible(user, project):
             errors["project"] = ["Invalid hyperlink - Object does not exist."]
             project = None
-        offering = self._resolve(body, "offering", errors, self._offering_from_path)
+        offering = hyperlink_field(body, "offering", errors, lambda path: detail_from_path(
+            path, "marketplace-public-offerings", self.offerings))
         if offering is not None and project is not None and not offering.shared \
                 and offering.customer is not project.customer and not user.is_staff:
             errors["offering"] = ["Invalid hyperlink - Object does not exist."]
             offering = None
         plan = None
         if body.get("plan") is not None:
-            plan = self._resolve(body, "plan", errors, self._plan_from_path)
+            plan = hyperlink_field(body, "plan", errors,
+                                   lambda path: plan_from_path(path, self.offerings))
         for name in ("limits", "type", "accepting_terms_of_service"):
             if name in body and body[name] is None:  # DRF fields without allow_null
                 errors[name] = [NOT_NULL]
         if "limits" in body and body["limits"] is not None:
             if offering is not None:
-                try:
-                    fields["limits"] = self._clean_limits(offering, body["limits"])
-                except ValidationError as exc:
-                    errors.update(exc.body)
+                limits = errors.check(self._clean_limits, offering, body["limits"])
+                if limits is not None:
+                    fields["limits"] = limits
         fields.setdefault("limits", {})
         order_type = body.get("type", "Create")
         from mockserver.orders.filters import type_choices
@@ -726,21 +730,11 @@ class OrdersBackend:
         # CharField(null=True, blank=True, max_length=255): null and "" are kept, numbers are
         # coerced to text (DRF CharField), other types refused.
         for name, max_length in (("callback_url", 200), ("request_comment", 255)):
-            try:
-                value = _strings(body, (name,), nullable=(name,)).get(name)
-            except ValidationError as exc:
-                errors.update(exc.body)
-                continue
-            problems = []
-            if value is not None and len(value) > max_length:
-                problems.append(f"Ensure this field has no more than {max_length} characters.")
-            if name == "callback_url" and value and not _valid_url(value):
-                problems.append("Enter a valid URL.")
-            if problems:
-                errors[name] = problems
-            fields[name] = value
+            fields[name] = errors.check(
+                char_field, body, name, allow_null=True, allow_blank=True, trim=False,
+                max_length=max_length, url=name == "callback_url")
         try:
-            fields["start_date"] = _date_field(body.get("start_date"))
+            fields["start_date"] = date_field(body.get("start_date"))
         except ValueError as exc:
             errors["start_date"] = [str(exc)]
         tos = body.get("accepting_terms_of_service", False)
@@ -748,9 +742,8 @@ class OrdersBackend:
             errors["accepting_terms_of_service"] = ["Must be a valid boolean."]
         if "attributes" in body and body["attributes"] is not None \
                 and not isinstance(body["attributes"], dict):
-            errors["attributes"] = [_dict_error(body["attributes"])]
-        if errors:
-            raise ValidationError(errors)
+            errors["attributes"] = [dict_error(body["attributes"])]
+        errors.raise_if_any()
         assert project is not None and offering is not None
         if plan is not None and plan.offering is not offering:
             raise ValidationError({"non_field_errors": [
@@ -780,183 +773,19 @@ class OrdersBackend:
                    for kind, uuid in (("project", project.uuid),
                                       ("customer", project.customer.uuid)))
 
-    def _resolve(self, body: dict[str, Any], name: str, errors: dict[str, list[str]],
-                 resolver: Callable[[str], Any]) -> Any:
-        """A hyperlinked field: required, string, URL match, object exists (DRF texts)."""
-        if name not in body:
-            if name != "plan":
-                errors[name] = [REQUIRED]
-            return None
-        value = body[name]
-        if value is None:
-            errors[name] = ["This field may not be null."]
-            return None
-        if not isinstance(value, str):
-            errors[name] = [f"Incorrect type. Expected URL string, received {_py_type(value)}."]
-            return None
-        try:
-            found = resolver(urlsplit(value).path)
-        except ValueError:
-            found = "no-match"
-        if isinstance(found, str):
-            errors[name] = [{
-                "no-match": "Invalid hyperlink - No URL match.",
-                "incorrect": "Invalid hyperlink - Incorrect URL match.",
-                "missing": "Invalid hyperlink - Object does not exist.",
-            }[found]]
-            return None
-        return found
-
-    def _project_from_path(self, path: str) -> Project | str:
-        parts = _segments(path)
-        if len(parts) == 3 and parts[:2] == ["api", "projects"]:
-            hex_ = _hex(parts[2])
-            if hex_ is None:
-                return "no-match"
-            return self.projects.get(hex_) or "missing"
-        return _other_api_url(parts)
-
-    def _offering_from_path(self, path: str) -> Offering | str:
-        parts = _segments(path)
-        if len(parts) == 3 and parts[:2] == ["api", "marketplace-public-offerings"]:
-            hex_ = _hex(parts[2])
-            if hex_ is None:
-                return "no-match"
-            return self.offerings.get(hex_) or "missing"
-        return _other_api_url(parts)
-
-    def _plan_from_path(self, path: str) -> Plan | str:
-        parts = _segments(path)
-        if (len(parts) == 5 and parts[:2] == ["api", "marketplace-public-offerings"]
-                and parts[3] == "plans"):
-            off_hex, plan_hex = _hex(parts[2]), _hex(parts[4])
-            if off_hex is None or plan_hex is None:
-                return "no-match"
-            offering = self.offerings.get(off_hex)
-            plan = offering.plan_by_uuid(plan_hex) if offering else None
-            return plan or "missing"
-        return _other_api_url(parts)
-
     def _clean_limits(self, offering: Offering, limits: Any) -> dict[str, int]:
         if not isinstance(limits, dict):
-            raise _field_error("limits", _dict_error(limits))
+            raise field_error("limits", dict_error(limits))
         valid = {c.type for c in offering.components if c.billing_type == "limit"}
         unknown = [k for k in limits if k not in valid]
         if unknown:
-            raise _field_error("limits", f"Invalid types: {', '.join(sorted(unknown))}")
+            raise field_error("limits", f"Invalid types: {', '.join(sorted(unknown))}")
         out: dict[str, int] = {}
         for key, value in limits.items():
             if isinstance(value, bool) or not isinstance(value, int):
-                raise _field_error("limits", f"A valid integer is required for {key}.")
+                raise field_error("limits", f"A valid integer is required for {key}.")
             if value < 0:
-                raise _field_error("limits", f"Ensure the value of {key} is greater than or "
+                raise field_error("limits", f"Ensure the value of {key} is greater than or "
                                              "equal to 0.")
             out[key] = value
         return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Body helpers (DRF field semantics).
-def _body(data: Any) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": [
-            f"Invalid data. Expected a dictionary, but got {_py_type(data)}."]})
-    return data
-
-
-def _py_type(value: Any) -> str:
-    return {bool: "bool", int: "int", float: "float", str: "str", list: "list",
-            dict: "dict"}.get(type(value), type(value).__name__)
-
-
-def _dict_error(value: Any) -> str:
-    return f'Expected a dictionary of items but got type "{_py_type(value)}".'
-
-
-def _strings(body: dict[str, Any], names: tuple[str, ...],
-             nullable: tuple[str, ...] = ()) -> dict[str, str]:
-    """Optional CharFields: str (or number, as DRF coerces) else 'Not a valid string.'; null
-    only where the field allows it (else 'This field may not be null.'). All errors at once."""
-    out: dict[str, str] = {}
-    errors: dict[str, list[str]] = {}
-    for name in names:
-        if name not in body:
-            continue
-        value = body[name]
-        if value is None:
-            if name not in nullable:
-                errors[name] = [NOT_NULL]
-            continue
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            errors[name] = [NOT_STRING]
-        else:
-            out[name] = str(value)
-    if errors:
-        raise ValidationError(errors)
-    return out
-
-
-def _char_field(body: dict[str, Any], name: str, *, max_length: int | None = None,
-                required: bool = False, allow_blank: bool = False) -> str | None:
-    if name not in body:
-        if required:
-            raise _field_error(name, REQUIRED)
-        return None
-    value = body[name]
-    if value is None:
-        raise _field_error(name, "This field may not be null.")
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _field_error(name, NOT_STRING)
-    text = str(value).strip()
-    if not text and not allow_blank:
-        raise _field_error(name, "This field may not be blank.")
-    if max_length is not None and len(text) > max_length:
-        raise _field_error(name, f"Ensure this field has no more than {max_length} characters.")
-    return text
-
-
-def _date_field(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError("Date has wrong format. Use one of these formats instead: YYYY-MM-DD.")
-
-
-def _valid_url(text: str) -> bool:
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https", "ftp", "ftps") and bool(parts.netloc)
-
-
-def _segments(path: str) -> list[str]:
-    if not path.endswith("/"):
-        return ["<no-trailing-slash>"]
-    return [p for p in path.split("/") if p != ""]
-
-
-def _hex(text: str) -> str | None:
-    """The URL regexes are `[a-f0-9]+` style: 32 lowercase hex only."""
-    if len(text) == 32 and all(c in "0123456789abcdef" for c in text):
-        return text
-    return None
-
-
-KNOWN_API_PREFIXES = {"projects", "marketplace-public-offerings", "marketplace-provider-offerings",
-                      "marketplace-plans", "marketplace-offerings", "customers", "users",
-                      "marketplace-resources", "marketplace-orders"}
-
-
-def _other_api_url(parts: list[str]) -> str:
-    """A URL of another known API object -> 'Incorrect URL match'; anything else 'No URL match'."""
-    if len(parts) >= 3 and parts[0] == "api" and parts[1] in KNOWN_API_PREFIXES \
-            and _hex(parts[2]) is not None:
-        return "incorrect"
-    return "no-match"

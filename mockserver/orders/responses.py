@@ -22,9 +22,11 @@ from starlette.responses import Response
 
 from mockserver import spec
 from mockserver.auth import current_user
-from mockserver.orders.entities import Attachment
+from mockserver.orders.entities import Attachment, User
 from mockserver.orders.exceptions import ApiError, ValidationError
+from mockserver.orders.models import OrdersBackend
 from mockserver.orders.serializers import (
+    Urls,
     attachment_url,
     render_dashboard_order,
     render_offering,
@@ -117,6 +119,11 @@ class Req:
         return [v for k, v in self.query if k == key]
 
     @property
+    def fields(self) -> list[str] | None:
+        """The sparse fieldset: `?field=a&field=b` (None when not asked for)."""
+        return self.values("field") or None
+
+    @property
     def host(self) -> str:
         for name, value in self.scope["headers"]:
             if name == b"host":
@@ -207,8 +214,7 @@ async def marketplace_orders_list() -> Response:
     req = Req()
     user = current_user()
     orders = current_backend().list_orders(user, req.multi())
-    fields = req.values("field") or None
-    base = req.base_url
+    fields, base = req.fields, req.base_url
     return _listing(req, orders, lambda o: render_order(o, user, base, "detail", fields))
 
 
@@ -221,8 +227,8 @@ async def marketplace_orders_create() -> Response:
     user = current_user()
     data = await json_body(req)
     order = current_backend().create_order(user, data)
-    body = render_order(order, user, req.base_url, "create", req.values("field") or None)
-    location = body.get("url") or f"{req.base_url}/api/marketplace-orders/{order.uuid}/"
+    body = render_order(order, user, req.base_url, "create", req.fields)
+    location = body.get("url") or Urls(req.base_url).order(order.uuid)
     return json_response(body, 201, {"Location": location})
 
 
@@ -240,13 +246,19 @@ marketplace_orders_dashboard_my_orders_count = marketplace_orders_dashboard_my_o
 # One order
 
 
-@handler
-async def marketplace_orders_retrieve(uuid: str) -> Response:
+def _retrieve(uuid: str, lookup: Callable[[OrdersBackend, User, str], Any],
+              render: Callable[..., dict[str, Any]]) -> Response:
+    """GET of one object reached through the order: lookup (404/403), then the detail
+    representation restricted to the sparse fieldset `?field=`."""
     req = Req()
     user = current_user()
-    order = current_backend().get_order(user, uuid)
-    return json_response(render_order(order, user, req.base_url, "detail",
-                                      req.values("field") or None))
+    obj = lookup(current_backend(), user, uuid)
+    return json_response(render(obj, user, req.base_url, fields=req.fields))
+
+
+@handler
+async def marketplace_orders_retrieve(uuid: str) -> Response:
+    return _retrieve(uuid, OrdersBackend.get_order, render_order)
 
 
 async def _update(uuid: str, partial: bool) -> Response:
@@ -280,34 +292,23 @@ async def marketplace_orders_unlink(uuid: str) -> Response:
 
 @handler
 async def marketplace_orders_offering_retrieve(uuid: str) -> Response:
-    req = Req()
-    user = current_user()
-    offering = current_backend().order_offering(user, uuid)
-    return json_response(render_offering(offering, user, req.base_url))
+    return _retrieve(uuid, OrdersBackend.order_offering, render_offering)
 
 
 @handler
 async def marketplace_orders_resource_retrieve(uuid: str) -> Response:
-    req = Req()
-    user = current_user()
-    resource = current_backend().order_resource(user, uuid)
-    return json_response(render_resource(resource, user, req.base_url))
+    return _retrieve(uuid, OrdersBackend.order_resource, render_resource)
 
 
 # ---------------------------------------------------------------------------------------------
 # POST actions: the backend decides status and body (ActionResult)
 
 
-def _has_body(operation_id: str) -> bool:
-    method, path = spec.operations()[operation_id]
-    return "requestBody" in spec.load_spec()["paths"][path][method.lower()]
-
-
 def _action_handler(action: str) -> Handler:
     """POST /{uuid}/<action>/. The body is read only where the spec declares one (DRF reads
     `request.data` only in actions that use it)."""
     name = f"marketplace_orders_{action}"
-    with_body = _has_body(name)
+    with_body = spec.request_body(name) is not None
 
     async def run(uuid: str, **kwargs: Any) -> Response:
         data = await request_data(Req(), kwargs) if with_body else None

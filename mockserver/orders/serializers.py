@@ -13,8 +13,7 @@ The create representation (201) is §11 example 1's key list, in that order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from functools import cache
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mockserver import spec
@@ -59,7 +58,7 @@ class Urls:
         self.base = base_url.rstrip("/")
 
     def order(self, uuid: str) -> str:
-        return f"{self.base}/api/marketplace-orders/{uuid}/"
+        return self.base + spec.path_of("marketplace_orders_retrieve").format(uuid=uuid)
 
     def offering(self, uuid: str) -> str:
         return f"{self.base}/api/marketplace-public-offerings/{uuid}/"
@@ -94,24 +93,12 @@ class Urls:
 # Schema-driven neutral values.
 def _resolve(sch: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in sch:
-        return spec.schema(sch["$ref"].rsplit("/", 1)[-1])
+        return spec.schema(spec.ref_name(sch["$ref"]))
     for combo in ("allOf", "anyOf", "oneOf"):
         if combo in sch and sch[combo]:
             inner = _resolve(sch[combo][0])
             return {**inner, "nullable": sch.get("nullable", inner.get("nullable"))}
     return sch
-
-
-@cache
-def _properties(schema_name: str) -> dict[str, dict[str, Any]]:
-    sch = spec.schema(schema_name)
-    props: dict[str, dict[str, Any]] = {}
-    for part in sch.get("allOf", []):
-        if "$ref" in part:
-            props.update(_properties(part["$ref"].rsplit("/", 1)[-1]))
-        props.update(part.get("properties", {}))
-    props.update(sch.get("properties", {}))
-    return props
 
 
 def neutral(prop_schema: dict[str, Any]) -> Any:
@@ -124,11 +111,28 @@ def neutral(prop_schema: dict[str, Any]) -> Any:
             "object": {}}.get(sch.get("type", "object"), None)
 
 
+def select_fields(keys: Sequence[str], fields: Iterable[str] | None) -> Sequence[str]:
+    """The sparse fieldset (`?field=a&field=b`) over a serializer's keys, in serializer order:
+    names the serializer does not have are dropped; if none remain, all keys."""
+    if not fields:
+        return keys
+    wanted = set(fields)
+    return [k for k in keys if k in wanted] or keys
+
+
 def _render(schema_name: str, values: dict[str, Callable[[], Any]],
-            keys: Iterable[str] | None = None) -> dict[str, Any]:
-    props = _properties(schema_name)
+            keys: Sequence[str] | None = None,
+            fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """`keys` (default: the schema's properties) rendered from `values`, restricted to the
+    sparse fieldset `fields`."""
+    props = spec.property_schemas(schema_name)
+    if keys is None:
+        keys = spec.schema_properties(schema_name)
+    if fields:  # the serializer's keys are those that get rendered
+        keys = select_fields([k for k in keys if k in values
+                              or not _unparseable_blank(props.get(k, {}))], fields)
     out: dict[str, Any] = {}
-    for key in keys if keys is not None else spec.schema_properties(schema_name):
+    for key in keys:
         fn = values.get(key)
         if fn is None and _unparseable_blank(props.get(key, {})):
             continue  # "" would crash clients that parse the format (UUID(""), isoparse(""))
@@ -148,12 +152,11 @@ def _is_privileged(viewer: User | None) -> bool:
     return viewer is not None and (viewer.is_staff or viewer.is_support)
 
 
-def order_values(order: Order, viewer: User | None, urls: Urls,
-                 representation: str) -> dict[str, Callable[[], Any]]:
-    o, off, plan, proj = order, order.offering, order.plan, order.project
-    cust, prov = proj.customer, off.customer
-    creator, creview, preview = o.created_by, o.consumer_reviewed_by, o.provider_reviewed_by
-    create = representation == "create"
+def offering_plan_values(off: Offering, plan: Plan | None,
+                         urls: Urls) -> dict[str, Callable[[], Any]]:
+    """The offering / provider / category / plan fields that orders and resources share
+    (Waldur's BaseOrderSerializer and ResourceSerializer both flatten them the same way)."""
+    prov, cat = off.customer, off.category
     return {
         "offering": lambda: urls.offering(off.uuid),
         "offering_name": lambda: off.name,
@@ -170,14 +173,25 @@ def order_values(order: Order, viewer: User | None, urls: Urls,
         "provider_uuid": lambda: prov.uuid,
         "provider_slug": lambda: prov.slug,
         "provider_description": lambda: prov.description,
-        "category_title": lambda: off.category.title,
-        "category_uuid": lambda: off.category.uuid,
-        "category_icon": lambda: off.category.icon,
+        "category_title": lambda: cat.title,
+        "category_uuid": lambda: cat.uuid,
+        "category_icon": lambda: cat.icon,
         "plan": lambda: urls.plan(plan) if plan else None,
         "plan_unit": lambda: plan.unit if plan else None,
         "plan_name": lambda: plan.name if plan else None,
         "plan_uuid": lambda: plan.uuid if plan else None,
         "plan_description": lambda: plan.description if plan else None,
+    }
+
+
+def order_values(order: Order, viewer: User | None, urls: Urls,
+                 representation: str) -> dict[str, Callable[[], Any]]:
+    o, off, plan, proj = order, order.offering, order.plan, order.project
+    cust = proj.customer
+    creator, creview, preview = o.created_by, o.consumer_reviewed_by, o.provider_reviewed_by
+    create = representation == "create"
+    return {
+        **offering_plan_values(off, plan, urls),
         "attributes": lambda: dict(o.attributes),
         "limits": lambda: dict(o.limits),
         "uuid": lambda: o.uuid,
@@ -291,13 +305,8 @@ def render_order(order: Order, viewer: User | None, base_url: str,
     """The order as the real server renders it for `viewer` ("detail" or "create").
     `fields`: the sparse fieldset (unknown names dropped; none left -> all)."""
     keys = order_keys(order, viewer, representation)
-    if fields:
-        wanted = set(fields)
-        chosen = [k for k in keys if k in wanted]
-        if chosen:
-            keys = chosen
     values = order_values(order, viewer, Urls(base_url), representation)
-    return _render("OrderDetails", values, keys)
+    return _render("OrderDetails", values, keys, fields)
 
 
 def render_order_update(order: Order) -> dict[str, Any]:
@@ -381,8 +390,9 @@ def _plan(plan: Plan, urls: Urls) -> dict[str, Any]:
     return _render("BasePublicPlan", values)
 
 
-def render_offering(offering: Offering, viewer: User | None, base_url: str) -> dict[str, Any]:
-    """GET /{uuid}/offering/ (PublicOfferingDetails)."""
+def render_offering(offering: Offering, viewer: User | None, base_url: str,
+                    fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """GET /{uuid}/offering/ (PublicOfferingDetails); `fields`: the sparse fieldset."""
     urls = Urls(base_url)
     cust = offering.customer
     values: dict[str, Callable[[], Any]] = {
@@ -415,36 +425,17 @@ def render_offering(offering: Offering, viewer: User | None, base_url: str) -> d
         "image": lambda: None,
         "is_accessible": lambda: True,
     }
-    return _render("PublicOfferingDetails", values)
+    return _render("PublicOfferingDetails", values, fields=fields)
 
 
-def render_resource(resource: Resource, viewer: User | None, base_url: str) -> dict[str, Any]:
-    """GET /{uuid}/resource/ (marketplace Resource)."""
+def render_resource(resource: Resource, viewer: User | None, base_url: str,
+                    fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """GET /{uuid}/resource/ (marketplace Resource; error_traceback for staff/support only);
+    `fields`: the sparse fieldset."""
     urls = Urls(base_url)
     off, proj, plan = resource.offering, resource.project, resource.plan
     values: dict[str, Callable[[], Any]] = {
-        "offering": lambda: urls.offering(off.uuid),
-        "offering_name": lambda: off.name,
-        "offering_uuid": lambda: off.uuid,
-        "offering_description": lambda: off.description,
-        "offering_image": lambda: None,
-        "offering_thumbnail": lambda: None,
-        "offering_type": lambda: off.type,
-        "offering_shared": lambda: off.shared,
-        "offering_billable": lambda: off.billable,
-        "offering_plugin_options": lambda: dict(off.plugin_options),
-        "provider_name": lambda: off.customer.name,
-        "provider_uuid": lambda: off.customer.uuid,
-        "provider_slug": lambda: off.customer.slug,
-        "provider_description": lambda: off.customer.description,
-        "category_title": lambda: off.category.title,
-        "category_uuid": lambda: off.category.uuid,
-        "category_icon": lambda: off.category.icon,
-        "plan": lambda: urls.plan(plan) if plan else None,
-        "plan_unit": lambda: plan.unit if plan else None,
-        "plan_name": lambda: plan.name if plan else None,
-        "plan_uuid": lambda: plan.uuid if plan else None,
-        "plan_description": lambda: plan.description if plan else None,
+        **offering_plan_values(off, plan, urls),
         "attributes": lambda: dict(resource.attributes),
         "limits": lambda: dict(resource.limits),
         "uuid": lambda: resource.uuid,
@@ -480,7 +471,7 @@ def render_resource(resource: Resource, viewer: User | None, base_url: str) -> d
         "available_actions": lambda: [],
         "endpoints": lambda: [],
     }
-    out = _render("Resource", values)
+    keys = spec.schema_properties("Resource")
     if not _is_privileged(viewer):
-        out.pop("error_traceback", None)
-    return out
+        keys = tuple(k for k in keys if k != "error_traceback")
+    return _render("Resource", values, keys, fields)

@@ -20,11 +20,15 @@ from typing import Any
 
 import yaml
 
+from mockserver import spec
 from mockserver.orders.permissions import ROLE_SCOPES
 from mockserver.orders.statemachine import ORDER_TYPE_DB_INT, STATE_DB_INT
 
-RESOURCE_STATES = ("Creating", "OK", "Erred", "Updating", "Terminating", "Terminated")
-BILLING_TYPES = ("fixed", "usage", "limit", "one", "few")
+# Enums of the API contract, read from the spec (a value outside them would fail validation).
+RESOURCE_STATES = spec.enum_values("ResourceState")
+BILLING_TYPES = spec.enum_values("BillingTypeEnum")
+PLAN_UNITS = spec.enum_values("BillingUnit")
+OFFERING_STATES = spec.enum_values("OfferingState")
 TOKEN_RE = re.compile(r"^[0-9a-f]{40}$")
 SCOPE_KINDS = ("customer", "project", "offering", "service_provider")
 
@@ -74,7 +78,7 @@ SCHEMA: dict[str, list[Field]] = {
         ("name", "str", False), ("slug", "str", False), ("description", "str", False),
         ("shared", "bool", False), ("billable", "bool", False),
         ("plugin_options", "dict", False), ("terms_of_service", "str", False),
-        ("state", ("enum", ("Draft", "Active", "Paused", "Archived")), False),
+        ("state", ("enum", OFFERING_STATES), False),
         ("components", ("list", "components"), False), ("plans", ("list", "plans"), False),
     ],
     "components": [
@@ -86,7 +90,7 @@ SCHEMA: dict[str, list[Field]] = {
     "plans": [
         ("key", "str", True), ("uuid", "uuid", False), ("name", "str", False),
         ("description", "str", False),
-        ("unit", ("enum", ("month", "quarter", "half_month", "day", "hour", "year")), False),
+        ("unit", ("enum", PLAN_UNITS), False),
         ("prices", "dict", False),
     ],
     "resources": [
