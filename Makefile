@@ -29,3 +29,14 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .hypothesis .schemathesis reports
+
+# Benchmarks (docs/performance.md): installs wrk (apt, needs root) and Prism (npm) into
+# benchmarks/.tools, runs every benchmark on loopback, prints the tables and rewrites the
+# results section of docs/performance.md. BENCH_ARGS="--only scale --duration 2" for a part.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks --setup --write-docs $(BENCH_ARGS)
+
+# Contract tests (docs/contract-tests.md) against the in-process stub; CONTRACT_ARGS="--quick",
+# "--seed 1", "--junit-xml reports/contract.xml", or "--base-url URL --read-only" for a server.
+contract: $(STAMP)
+	$(BIN)/waldur-contract $(CONTRACT_ARGS)

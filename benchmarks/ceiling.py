@@ -1,0 +1,105 @@
+"""The ceiling: a bare Starlette app answering the stub's own captured response bytes.
+
+`python -m benchmarks.ceiling CAPTURES.json --port N` serves it with the same uvicorn settings
+as `waldur-mock serve` (see `uvicorn_kwargs`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+# Headers uvicorn/Starlette write themselves; everything else is replayed byte for byte.
+_SKIP = {"content-length", "date", "server", "connection", "transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class Capture:
+    method: str
+    path: str
+    query: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["body"] = base64.b64encode(self.body).decode()
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Capture:
+        return cls(
+            method=d["method"],
+            path=d["path"],
+            query=d["query"],
+            status=d["status"],
+            headers=[(k, v) for k, v in d["headers"]],
+            body=base64.b64decode(d["body"]),
+        )
+
+
+def save(captures: Iterable[Capture], path: Path) -> None:
+    path.write_text(json.dumps([c.to_json() for c in captures]), encoding="utf-8")
+
+
+def load(path: Path) -> list[Capture]:
+    return [Capture.from_json(d) for d in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def create_app(captures: Iterable[Capture]) -> Starlette:
+    """One route per captured path; the answer is picked by (method, query string)."""
+    table: dict[str, dict[tuple[str, str], Capture]] = {}
+    for c in captures:
+        table.setdefault(c.path, {})[(c.method, c.query)] = c
+
+    def endpoint_for(answers: dict[tuple[str, str], Capture]):  # noqa: ANN202
+        async def endpoint(request: Request) -> Response:
+            c = answers.get((request.method, request.url.query))
+            if c is None:
+                return Response(b"not captured", status_code=404)
+            headers = {k: v for k, v in c.headers if k.lower() not in _SKIP}
+            return Response(c.body, status_code=c.status, headers=headers)
+
+        return endpoint
+
+    routes = [
+        Route(path, endpoint_for(answers), methods=sorted({m for m, _ in answers}))
+        for path, answers in table.items()
+    ]
+    return Starlette(routes=routes)
+
+
+def uvicorn_kwargs() -> dict[str, Any]:
+    """The uvicorn settings of `waldur-mock serve` by default (mockserver/cli.py `cmd_serve`):
+    uvicorn's automatic loop and protocol (uvloop, httptools), log level info, access log on."""
+    try:
+        from mockserver.cli import uvicorn_kwargs as stub_kwargs  # type: ignore[attr-defined]
+    except ImportError:
+        return {"log_level": "info", "access_log": True}
+    return dict(stub_kwargs())
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("captures", type=Path)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    args = p.parse_args(argv)
+    uvicorn.run(create_app(load(args.captures)), host=args.host, port=args.port, **uvicorn_kwargs())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Benchmark 1: throughput and latency (wrk) of the stub, the bare-Starlette ceiling and Prism.
+
+One run: start the stub (`waldur-mock serve --orders N`), plan the scenarios against it and
+capture its response bytes; start the stub with response validation on (when the default is
+off), a bare Starlette app serving the captured bytes on the same uvicorn settings, and Prism
+static and dynamic on our spec (dashed UUIDs in paths). Then, scenario by scenario, interleaved
+wrk rounds over all of them (best round kept). Servers on one core, wrk on the other (taskset),
+loopback only, every server killed at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks import ceiling, procs, stub, wrk
+from benchmarks.ceiling import Capture
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi" / "marketplace-orders.yaml"
+
+STUB = "stub"
+STUB_VALIDATED = "stub+resp-validation"
+CEILING = "starlette ceiling"
+PRISM_STATIC = "prism static"
+PRISM_DYNAMIC = "prism dynamic"
+
+
+@dataclass
+class Options:
+    orders: int = 10_000
+    duration: float = 2.0
+    rounds: int = 2
+    connections: int = 8
+    wrk_path: str = "wrk"
+    prism_path: str | None = None
+    workdir: Path = ROOT / "reports" / "bench"
+
+
+@dataclass
+class Result:
+    scenarios: list[str]
+    results: dict[str, dict[str, wrk.WrkResult]] = field(default_factory=dict)
+    cold_start: dict[str, float] = field(default_factory=dict)
+    validated: str = STUB  # the stub column the targets are judged on
+    notes: list[str] = field(default_factory=list)
+
+
+def capture(port: int, plan: stub.Plan) -> list[Capture]:
+    """The stub's response to one request of each scenario, byte for byte."""
+    out = []
+    for sc in plan.scenarios:
+        body = sc.body.encode() if sc.body is not None else None
+        resp = procs.request(port, sc.method, sc.path, plan.headers, body)
+        if resp.status != sc.expect:
+            raise RuntimeError(f"capture {sc.name}: {resp.status} {resp.body[:300]!r}")
+        path, query = sc.split
+        out.append(Capture(sc.method, path, query, resp.status, resp.headers, resp.body))
+    return out
+
+
+@dataclass
+class Target:
+    name: str
+    server: procs.Server
+    scenarios: Sequence[stub.Scenario]
+
+
+def measure(
+    targets: Sequence[Target], headers: dict[str, str], opts: Options, cpu: int | None
+) -> dict[str, dict[str, wrk.WrkResult]]:
+    """For each scenario (GETs before POSTs, so creates do not grow the store under the
+    lists), `rounds` interleaved wrk runs per target; the best run (highest req/s) is kept:
+    interleaving spreads the noise of a shared machine evenly over the targets."""
+    out: dict[str, dict[str, wrk.WrkResult]] = {t.name: {} for t in targets}
+    for t in targets:  # 1 s warm-up each (JITs, caches, first-request work)
+        sc = t.scenarios[0]
+        wrk.run(f"http://{procs.HOST}:{t.server.port}{sc.path}",
+                wrk.lua_script(sc.method, headers, sc.body), duration=1,
+                connections=opts.connections, cpu=cpu, wrk=opts.wrk_path)
+    for i in range(len(targets[0].scenarios)):
+        for _ in range(opts.rounds):
+            for t in targets:
+                sc = t.scenarios[i]
+                result, _raw = wrk.run(
+                    f"http://{procs.HOST}:{t.server.port}{sc.path}",
+                    wrk.lua_script(sc.method, headers, sc.body),
+                    duration=opts.duration, connections=opts.connections, cpu=cpu,
+                    wrk=opts.wrk_path)
+                best = out[t.name].get(sc.name)
+                if best is None or result.rps > best.rps:
+                    out[t.name][sc.name] = result
+        name = targets[0].scenarios[i].name
+        print(f"  {name:<28}" + "".join(
+            f" {t.name} {out[t.name][t.scenarios[i].name].rps:,.0f}/s" for t in targets),
+            flush=True)
+    return out
+
+
+def validation_flag() -> tuple[str | None, bool]:
+    """(flag turning response validation on, whether `serve` validates by default)."""
+    from mockserver.settings import Settings
+
+    if Settings().validate_responses:
+        return None, True
+    return ("--validate-responses" if "--validate-responses" in stub.serve_help() else None), False
+
+
+def run(opts: Options) -> Result:
+    """Start every server (one after the other: cold starts are not disturbed), then load them
+    in interleaved rounds; every server is stopped on the way out, error or not."""
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    scpu, lcpu = procs.pinning()
+    token = stub.token()
+    flag, default_validates = validation_flag()
+    res = Result(scenarios=[])
+    targets: list[Target] = []
+
+    with ExitStack() as stack:
+
+        def start(name: str, argv: list[str], port: int, headers: dict[str, str]) -> procs.Server:
+            print(f"[start {name}]", flush=True)
+            log = opts.workdir / f"{name.replace(' ', '-').replace('+', '-')}.log"
+            server = stack.enter_context(
+                procs.Server(argv, port, stub.LIST, headers, cpu=scpu, log=log,
+                             start_timeout=300))
+            res.cold_start[name] = server.cold_start_s
+            return server
+
+        port = procs.free_port()
+        s = start(STUB, stub.serve_argv(port, opts.orders), port, stub.auth(token))
+        plan = stub.plan(s.port, token)
+        res.notes += plan.notes
+        res.scenarios = [sc.name for sc in plan.scenarios]
+        captures = capture(s.port, plan)
+        targets.append(Target(STUB, s, plan.scenarios))
+        if default_validates:
+            res.notes.append("`waldur-mock serve` validates responses by default")
+        elif flag:
+            port = procs.free_port()
+            argv = stub.serve_argv(port, opts.orders, extra=(flag,))
+            server = start(STUB_VALIDATED, argv, port, stub.auth(token))
+            targets.append(Target(STUB_VALIDATED, server, plan.scenarios))
+            res.validated = STUB_VALIDATED
+        else:
+            res.notes.append("no response-validation flag on `waldur-mock serve`: stub as is")
+
+        cap_file = opts.workdir / "captures.json"
+        ceiling.save(captures, cap_file)
+        port = procs.free_port()
+        argv = [sys.executable, "-m", "benchmarks.ceiling", str(cap_file), "--port", str(port)]
+        targets.append(Target(CEILING, start(CEILING, argv, port, {}), plan.scenarios))
+
+        if opts.prism_path is None:
+            res.notes.append("Prism not available: its columns are skipped")
+        else:
+            dashed = [sc.dashed() for sc in plan.scenarios]
+            for name, dynamic in ((PRISM_STATIC, False), (PRISM_DYNAMIC, True)):
+                port = procs.free_port()
+                argv = [opts.prism_path, "mock", "-h", procs.HOST, "-p", str(port),
+                        *(["-d"] if dynamic else []), str(SPEC)]
+                targets.append(Target(name, start(name, argv, port, stub.auth(token)), dashed))
+            res.notes.append("Prism gets dashed UUIDs in paths (it answers 422 to 32 hex digits)")
+
+        res.results = measure(targets, plan.headers, opts, lcpu)
+    return res
+
+
+def _fmt_rps(r: wrk.WrkResult | None) -> str:
+    if r is None:
+        return "-"
+    return f"{r.rps:,.0f}" + ("" if r.ok else f" ({r.non_2xx + r.socket_errors} err)")
+
+
+def _fmt_lat(r: wrk.WrkResult | None) -> str:
+    return "-" if r is None else f"{r.p50_ms:.2f} / {r.p99_ms:.2f}"
+
+
+def _ratio(a: wrk.WrkResult | None, b: wrk.WrkResult | None) -> str:
+    if a is None or b is None or b.rps == 0:
+        return "-"
+    return f"{a.rps / b.rps:.2f}"
+
+
+def tables(res: Result) -> tuple[list[list[str]], list[list[str]]]:
+    """(req/s with the target ratios, p50 / p99 latency in ms)."""
+    targets = list(res.results)
+    judged = res.validated
+    rps = [["scenario", *targets, f"{judged} / ceiling", f"{judged} / prism static"]]
+    lat = [["p50 / p99 ms", *targets]]
+    for sc in res.scenarios:
+        row = {t: res.results[t].get(sc) for t in targets}
+        rps.append([
+            sc,
+            *(_fmt_rps(row[t]) for t in targets),
+            _ratio(row.get(judged), row.get(CEILING)),
+            _ratio(row.get(judged), row.get(PRISM_STATIC)),
+        ])
+        lat.append([sc, *(_fmt_lat(row[t]) for t in targets)])
+    return rps, lat

@@ -1,0 +1,204 @@
+"""Smoke test of benchmarks/: the code still runs, in a few seconds, with tiny sizes.
+
+Not a benchmark (no timing is asserted). The wrk part and the stub-process part skip, saying
+so, when wrk or `waldur-mock serve` are not available.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import (
+    asgi,
+    ceiling,
+    connexion_cost,
+    procs,
+    report,
+    scale,
+    stub,
+    throughput,
+    wrk,
+)
+from benchmarks.__main__ import verdicts
+
+TESTDATA = Path(__file__).resolve().parent.parent / "benchmarks" / "testdata"
+LIST = "/api/marketplace-orders/"
+
+
+def test_parses_a_recorded_wrk_latency_report() -> None:
+    ok = wrk.parse((TESTDATA / "wrk_ok.txt").read_text())
+    assert (ok.requests, ok.rps, ok.seconds) == (16479, 7850.17, 2.1)
+    assert (ok.p50_ms, ok.p90_ms, ok.p99_ms) == (pytest.approx(0.773), 3.61, 6.95)
+    assert ok.ok and ok.non_2xx == 0
+
+    bad = wrk.parse((TESTDATA / "wrk_errors.txt").read_text())
+    assert (bad.p50_ms, bad.p99_ms) == (198.0, 1200.0)
+    assert (bad.non_2xx, bad.socket_errors, bad.ok) == (9, 5, False)
+
+
+def test_wrk_units_and_garbage() -> None:
+    assert [wrk.to_ms(x) for x in ("500.00us", "1.5ms", "2s", "1m")] == [0.5, 1.5, 2000, 60000]
+    with pytest.raises(ValueError):
+        wrk.parse("Running 1s test\n  no latency here")
+
+
+def test_lua_script_quotes_headers_body_and_paths() -> None:
+    body = '{"x": "a\\"b"}'
+    lua = wrk.lua_script("POST", {"Authorization": "Token a"}, body, paths=["/a/", "/b/"])
+    assert 'wrk.method = "POST"' in lua
+    assert 'wrk.headers["Authorization"] = "Token a"' in lua
+    assert 'wrk.body = "{\\"x\\": \\"a\\\\\\"b\\"}"' in lua
+    assert 'local paths = {"/a/", "/b/"}' in lua and "wrk.format(nil, paths[i])" in lua
+
+
+def test_wrk_refuses_non_loopback_targets() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        wrk.run("http://example.com/", "", duration=1)
+
+
+def _captures() -> list[ceiling.Capture]:
+    page = b'[{"uuid": "0123456789abcdef0123456789abcdef"}]'
+    return [
+        ceiling.Capture("GET", LIST, "", 200,
+                        [("content-type", "application/json"), ("x-result-count", "1"),
+                         ("content-length", "999"), ("date", "x")], page),
+        ceiling.Capture("GET", LIST, "state=done", 200, [("content-type", "application/json")],
+                        b"[]"),
+        ceiling.Capture("POST", LIST, "", 201, [("location", "http://x/1/")], b"{}"),
+    ]
+
+
+def test_ceiling_replays_captured_bytes_in_process(tmp_path: Path) -> None:
+    path = tmp_path / "captures.json"
+    ceiling.save(_captures(), path)
+    app = ceiling.create_app(ceiling.load(path))
+    got = asgi.fetch(app, asgi.Req("GET", LIST))
+    headers = dict(got.headers)
+    assert got.status == 200 and got.body == _captures()[0].body
+    assert headers[b"x-result-count"] == b"1" and headers[b"content-length"] != b"999"
+    assert b"date" not in headers
+    assert asgi.fetch(app, asgi.Req("GET", LIST, query="state=done")).body == b"[]"
+    created = asgi.fetch(app, asgi.Req("POST", LIST, body=b"{}"))
+    assert created.status == 201 and dict(created.headers)[b"location"] == b"http://x/1/"
+    assert asgi.per_request_us(app, asgi.Req("GET", LIST), n=5) > 0
+
+
+def test_scenarios_for_prism_use_dashed_uuids() -> None:
+    sc = stub.Scenario("GET retrieve", "GET", f"{LIST}0123456789abcdef0123456789abcdef/?x=1")
+    assert sc.dashed().path == f"{LIST}01234567-89ab-cdef-0123-456789abcdef/?x=1"
+    assert sc.split == (f"{LIST}0123456789abcdef0123456789abcdef/", "x=1")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"alice": "k1", "staff": "k2"},
+        {"users": [{"username": "alice", "token": "k1"}, {"username": "staff", "token": "k2"}]},
+        [{"username": "a", "token": "k1", "is_staff": False},
+         {"username": "b", "token": "k2", "is_staff": True, "role": "staff"}],
+    ],
+)
+def test_pick_token_prefers_staff(data: object) -> None:
+    assert stub.pick_token(data) == "k2"
+
+
+def test_report_tables_machine_and_docs_section(tmp_path: Path) -> None:
+    table = report.markdown_table([["a", "bb"], ["ccc", "d"]])
+    assert table.splitlines() == ["| a   | bb |", "|-----|----|", "| ccc | d  |"]
+    info = report.machine()
+    assert info["nproc"] and info["python"].startswith("3.")
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Perf\n\nintro\n\n{report.BEGIN}\nold\n{report.END}\n\ntail\n")
+    report.write_doc("new numbers", doc)
+    text = doc.read_text()
+    assert "new numbers" in text and "old" not in text and text.endswith("tail\n")
+
+
+def test_tables_and_verdicts_from_results() -> None:
+    def r(rps: float, p50: float) -> wrk.WrkResult:
+        return wrk.WrkResult(100, 1.0, rps, p50, p50 * 2, p50 * 3)
+
+    tp = throughput.Result(scenarios=["GET list", "GET retrieve"])
+    tp.results = {
+        throughput.STUB: {"GET list": r(1000, 1), "GET retrieve": r(1200, 1)},
+        throughput.CEILING: {"GET list": r(2000, 1), "GET retrieve": r(4000, 1)},
+        throughput.PRISM_STATIC: {"GET list": r(100, 9), "GET retrieve": r(400, 9)},
+    }
+    tp.cold_start = {throughput.STUB: 0.8}
+    rps, lat = throughput.tables(tp)
+    assert rps[1][-2:] == ["0.50", "10.00"] and rps[2][-2:] == ["0.30", "3.00"]
+    assert lat[1][1] == "1.00 / 3.00"
+    rows = [scale.Row(n, n, 0.5, mb, mb, "state=erred", 3, {"GET list": r(1000, p50)})
+            for n, mb, p50 in ((1000, 80.0, 1.0), (100_000, 350.0, 2.0))]
+    lat_s, mem = scale.tables(rows)
+    assert lat_s[2][-1] == "2.00" and mem[2][3] == "350"
+    # list: 10x Prism, 0.5x ceiling; retrieve: 3x, 0.3x; cold start 0.8 s; 2x slower; 350 MB
+    met = [v.met for v in verdicts(tp, rows)]
+    assert met == [True, True, False, False, True, False, False]
+
+
+def test_connexion_cost_runs_every_variant_on_our_spec() -> None:
+    rows = connexion_cost.run(n=2)
+    assert [r.variant for r in rows] == list(connexion_cost.VARIANTS)
+    assert all(r.list_us > 0 and r.retrieve_us > 0 for r in rows)
+    assert len(connexion_cost.table(rows)) == len(rows) + 1
+
+
+def test_stub_in_process_cost_runs() -> None:
+    rows = connexion_cost.stub_rows(n=2, orders=20)
+    assert [r.variant for r in rows[1:]] == list(connexion_cost.STUB_VARIANTS)
+    assert all(r.list_us > 0 and r.retrieve_us > 0 for r in rows)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed: load part skipped")
+def test_wrk_against_the_ceiling_server(tmp_path: Path) -> None:
+    path = tmp_path / "captures.json"
+    ceiling.save(_captures(), path)
+    port = procs.free_port()
+    scpu, lcpu = procs.pinning()
+    argv = [sys.executable, "-m", "benchmarks.ceiling", str(path), "--port", str(port)]
+    with procs.Server(argv, port, LIST, cpu=scpu, log=tmp_path / "ceiling.log") as server:
+        assert server.cold_start_s > 0 and server.rss_mb() > 1
+        result, raw = wrk.run(f"http://127.0.0.1:{port}{LIST}", wrk.lua_script("GET", {}),
+                              duration=1, connections=2, cpu=lcpu)
+        pid = server.pid
+    assert result.ok and result.requests > 0 and "Latency Distribution" in raw
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def _stub_available() -> bool:
+    try:
+        return "--orders" in stub.serve_help()
+    except Exception:  # noqa: BLE001 - any failure means "not there yet"
+        return False
+
+
+@pytest.mark.skipif(not _stub_available(), reason="`waldur-mock serve --orders` not available")
+def test_scale_and_plan_against_a_tiny_stub(tmp_path: Path) -> None:
+    rows = scale.run(scale.Options(sizes=(20,), wrk_path=None, workdir=tmp_path))
+    assert rows[0].total >= 20 and rows[0].rss_mb > 10 and rows[0].cold_start_s > 0
+    assert rows[0].rare_matches >= 1
+    port = procs.free_port()
+    tok = stub.token()
+    with procs.Server(stub.serve_argv(port, 20), port, LIST, stub.auth(tok),
+                      log=tmp_path / "stub.log") as _server:
+        plan = stub.plan(port, tok)
+        captures = throughput.capture(port, plan)
+    names = [sc.name for sc in plan.scenarios]
+    assert names[0] == "GET list" and "GET retrieve" in names
+    assert [c.status for c in captures] == [sc.expect for sc in plan.scenarios]
+
+
+def test_contract_summary_extraction() -> None:
+    from benchmarks import contract
+
+    out = "waldur-contract: x\nphases: examples 10, fuzzing 20\n\nFAILURES (3)\n1. ..."
+    assert contract.summarise(out) == "phases: examples 10, fuzzing 20; 3 failures"
+    assert contract.summarise("phases: examples 1\n") == "phases: examples 1; 0 failures"
+    assert contract.summarise("", "boom\n") == "boom"
