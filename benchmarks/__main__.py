@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             "4. Connexion's cost per request on our spec (in-process, no sockets)",
             report.markdown_table(connexion_cost.table(cost)),
             f"The real stub in-process ({args.orders:,} orders, staff token); the last row "
-            "memoises `render_order` for the measurement only (recommendation 1):",
+            "switches its render cache off (every order rendered on every request):",
             report.markdown_table(connexion_cost.table(stub_cost))))
         raw["connexion"] = [asdict(r) for r in cost]
         raw["stub_in_process"] = [asdict(r) for r in stub_cost]

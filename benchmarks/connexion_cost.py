@@ -30,6 +30,7 @@ import orjson
 from benchmarks import asgi
 from benchmarks.ceiling import Capture
 from benchmarks.ceiling import create_app as ceiling_app
+from mockserver.orders.rendercache import RenderCache
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -213,26 +214,20 @@ def table(rows: list[CostRow]) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The real stub, in-process: as it is, and with a memo on render_order (an experiment measuring
-# recommendation 1 of docs/performance.md; mockserver's code is not changed, only patched here
-# for the duration of the measurement).
+# The real stub, in-process: as it is (with its render cache, mockserver/orders/rendercache.py),
+# and with that cache switched off for the measurement (every order rendered on every request,
+# as before the cache existed).
 
-STUB_VARIANTS = ("stub", "stub+resp-validation", "stub+resp-validation+render-cache")
+STUB_VARIANTS = ("stub", "stub+resp-validation", "stub+resp-validation, no render cache")
 
 
-def _memo_render(render: Callable[..., Any]) -> Callable[..., Any]:
-    cache: dict[tuple[Any, ...], Any] = {}
+class _NoRenderCache(RenderCache):
+    """Renders on every call: the stub as it was before its render cache."""
 
-    def cached(order: Any, viewer: Any, base_url: str, representation: str = "detail",
-               fields: Any = None) -> Any:
-        key = (order.uuid, order.modified, order.state, id(viewer), base_url, representation,
-               tuple(fields) if fields else None)
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache[key] = render(order, viewer, base_url, representation, fields)
-        return hit
-
-    return cached
+    def get(self, order: Any, viewer: Any, base_url: str,
+            representation: str = "detail") -> tuple[dict[str, Any], bytes | None]:
+        self.clear()
+        return super().get(order, viewer, base_url, representation)
 
 
 def stub_rows(n: int = 300, orders: int = 10_000) -> list[CostRow]:
@@ -242,7 +237,6 @@ def stub_rows(n: int = 300, orders: int = 10_000) -> list[CostRow]:
 
     from benchmarks import stub
     from mockserver import app as stub_app
-    from mockserver.orders import responses
     from mockserver.settings import Settings
 
     headers = stub.auth(stub.token())
@@ -262,15 +256,11 @@ def stub_rows(n: int = 300, orders: int = 10_000) -> list[CostRow]:
     rows = [CostRow("starlette-bytes (stub's bytes)",
                     asgi.per_request_us(base, asgi.Req("GET", LIST, headers=headers), n),
                     asgi.per_request_us(base, asgi.Req("GET", one, headers=headers), n))]
-    original = responses.render_order
-    try:
-        for variant, app in apps.items():
-            if variant.endswith("render-cache"):
-                responses.render_order = _memo_render(original)
-            rows.append(CostRow(
-                variant,
-                asgi.per_request_us(app, asgi.Req("GET", LIST, headers=headers), n),
-                asgi.per_request_us(app, asgi.Req("GET", one, headers=headers), n)))
-    finally:
-        responses.render_order = original
+    for variant, app in apps.items():
+        if variant.endswith("no render cache"):
+            app.registry.get(None).render_cache = _NoRenderCache()
+        rows.append(CostRow(
+            variant,
+            asgi.per_request_us(app, asgi.Req("GET", LIST, headers=headers), n),
+            asgi.per_request_us(app, asgi.Req("GET", one, headers=headers), n)))
     return rows

@@ -148,7 +148,7 @@ def _unparseable_blank(prop_schema: dict[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-def _is_privileged(viewer: User | None) -> bool:
+def is_privileged(viewer: User | None) -> bool:
     return viewer is not None and (viewer.is_staff or viewer.is_support)
 
 
@@ -294,7 +294,7 @@ def order_keys(order: Order, viewer: User | None, representation: str) -> list[s
             keys = [k for k in keys if k not in REVIEW_KEYS["consumer"]]
         if order.provider_reviewed_by is None:
             keys = [k for k in keys if k not in REVIEW_KEYS["provider"]]
-    if not _is_privileged(viewer):
+    if not is_privileged(viewer):
         keys = [k for k in keys if k != "error_traceback"]
     return keys
 
@@ -472,6 +472,6 @@ def render_resource(resource: Resource, viewer: User | None, base_url: str,
         "endpoints": lambda: [],
     }
     keys = spec.schema_properties("Resource")
-    if not _is_privileged(viewer):
+    if not is_privileged(viewer):
         keys = tuple(k for k in keys if k != "error_traceback")
     return _render("Resource", values, keys, fields)
