@@ -123,7 +123,7 @@ class Browser:
     def open(self, url: str) -> None:
         self.call("Page.navigate", url=url)
 
-    def wait_for(self, expression: str, timeout: float = 20) -> Any:
+    def wait_for(self, expression: str, timeout: float = 45) -> Any:
         """Poll a JS expression until it is truthy (None on timeout)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
