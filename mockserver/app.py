@@ -3,7 +3,9 @@
 Middleware, outermost first (all pure ASGI):
   RequestGuardMiddleware   session backend (X-Mock-Session), body size cap, `/media/` files,
                            missing trailing slash -> 301, `?x-auth-token=` -> Authorization
-  Connexion stack          exceptions -> routing -> security (mockserver.auth.token_info) ->
+  Connexion stack          exceptions -> FastPathMiddleware (mockserver.fastpath: GET list and
+                           retrieve, same code, else falls through) -> routing -> security
+                           (mockserver.auth.token_info) ->
                            request validation (mockserver.validators) -> response validation
                            (optional) -> handlers (mockserver.orders.responses)
 Every error leaves as the real server's JSON (`{"detail": ...}`, field errors, bare lists).
@@ -30,6 +32,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import auth, spec
+from mockserver.fastpath import FastPathMiddleware
 from mockserver.orders.exceptions import ApiError, NotAuthenticated, detail
 from mockserver.orders.responses import dump_json
 from mockserver.registry import BackendRegistry, SessionMiddleware
@@ -335,6 +338,8 @@ def create_app(
         settings=settings,
         registry=registry,
     )
+    app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
+                       settings=settings)
     from mockserver import control
 
     control.install(app, settings, registry)

@@ -16,6 +16,7 @@ class Settings:
     fixtures: Path = DEFAULT_FIXTURES
     orders: int = 50  # extra Faker-generated orders on top of the fixture's own
     validate_responses: bool = False
+    fast_path: bool = True  # mockserver.fastpath: GET list/retrieve without Connexion's stack
     max_attachment_bytes: int = 5 * 1024 * 1024
     max_body_bytes: int = 10 * 1024 * 1024
     # issue 5 (control API, browser use)

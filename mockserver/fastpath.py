@@ -1,0 +1,145 @@
+"""A fast path for the two hot reads: `GET /api/marketplace-orders/` and
+`GET /api/marketplace-orders/<uuid>/` (docs/performance.md, recommendation 2).
+
+A pure-ASGI middleware just in front of Connexion's routing (inside the control middlewares and
+RequestGuardMiddleware, so faults, journal, CORS, sessions and `?x-auth-token=` still apply). It
+does what Connexion would for these two operations, with the very same code: the security hook
+`auth.token_info` on the Authorization header, the handlers of `orders/responses.py` (run with
+Connexion's context variables set), and - when `Settings.validate_responses` is on - the same
+compiled response validation (`fastvalidation`) on the operation's resolved 200 schema plus its
+required headers. Only a plain 200 `application/json` answer is sent from here; anything else
+(other methods, HEAD, a request body, a missing or bad token, a domain error, a validation failure,
+anything unexpected) falls through to Connexion untouched, which then produces the exact answer.
+Both operations are read-only, so running them twice on a fall-through changes nothing.
+Neither declares a request body, so Connexion checks no Content-Type for them (the benchmark's
+and many clients' GETs carry `Content-Type: application/json`): that header is accepted.
+`Settings.fast_path = False` turns it off (tests compare both).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from functools import cache
+from typing import Any
+
+import orjson
+from connexion.context import _context, _receive, _scope
+from connexion.exceptions import NonConformingResponseHeaders
+from connexion.middleware.response_validation import ResponseValidationOperation
+from connexion.operations import OpenAPIOperation
+from connexion.resolver import RelativeResolver
+from connexion.spec import Specification
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver import auth, spec
+from mockserver.fastvalidation import compiled, first_error
+from mockserver.orders import responses
+from mockserver.settings import Settings
+from mockserver.validators import without_components
+
+log = logging.getLogger("mockserver")
+
+LIST_PATH = "/api/marketplace-orders/"
+RETRIEVE_PATH = LIST_PATH + "{uuid}/"
+# hex or dashed uuids (and anything else of those characters: the domain answers 404 for it,
+# which falls through); other path segments (static routes, encoded characters) go to Connexion.
+_RETRIEVE = re.compile(r"^/api/marketplace-orders/([0-9A-Fa-f-]{1,64})/$")
+_BODY_HEADERS = (b"content-length", b"transfer-encoding")
+JSON = b"application/json"
+
+
+@cache
+def _operation_of(path: str) -> OpenAPIOperation:
+    """The resolved Connexion operation of GET `path` (as Connexion builds it from the spec)."""
+    from mockserver.app import _trusted_spec
+
+    with _trusted_spec():
+        specification = Specification.load(copy.deepcopy(spec.load_spec()))
+    return OpenAPIOperation.from_spec(
+        specification, path=path, method="get",
+        resolver=RelativeResolver("mockserver.orders.responses"),
+    )
+
+
+@cache
+def _checks(path: str) -> tuple[Any, dict[str, Any]]:
+    """(compiled validator of the 200 JSON body, the 200 response definition)."""
+    op = _operation_of(path)
+    schema = op.response_schema("200", "application/json")
+    return compiled(without_components(schema)), op.response_definition("200", "application/json")
+
+
+class FastPathMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.enabled = getattr(settings, "fast_path", True)
+        self.validate = settings.validate_responses
+        if self.enabled and self.validate:
+            _checks(LIST_PATH)
+            _checks(RETRIEVE_PATH)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.enabled and scope["type"] == "http" and scope["method"] == "GET":
+            response = await self._try(scope, receive)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _try(self, scope: Scope, receive: Receive) -> Response | None:
+        path: str = scope["path"]
+        if path == LIST_PATH:
+            route, kwargs = LIST_PATH, {}
+        else:
+            match = _RETRIEVE.match(path)
+            if match is None:
+                return None
+            route, kwargs = RETRIEVE_PATH, {"uuid": match.group(1)}
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                if authorization is not None:
+                    return None
+                authorization = value
+            elif name in _BODY_HEADERS and value.strip() != b"0":
+                return None  # a request body (Connexion ignores it here; rare: not worth it)
+        if not authorization:
+            return None
+        try:
+            token_info = auth.token_info(authorization.decode("latin-1"))
+        except Exception:
+            return None
+        tokens = (
+            _context.set({"token_info": token_info, "user": token_info.get("sub")}),
+            _scope.set(scope),
+            _receive.set(receive),
+        )
+        try:
+            if route == LIST_PATH:
+                response = await responses.marketplace_orders_list()
+            else:
+                response = await responses.marketplace_orders_retrieve(**kwargs)
+        except Exception:
+            return None
+        finally:
+            _receive.reset(tokens[2])
+            _scope.reset(tokens[1])
+            _context.reset(tokens[0])
+        if response.status_code != 200 or response.media_type != "application/json":
+            return None
+        if self.validate and not self._conforms(route, response):
+            return None
+        return response
+
+    @staticmethod
+    def _conforms(route: str, response: Response) -> bool:
+        validator, definition = _checks(route)
+        try:
+            ResponseValidationOperation.validate_required_headers(response.raw_headers, definition)
+            return first_error(validator, orjson.loads(response.body)) is None
+        except (NonConformingResponseHeaders, orjson.JSONDecodeError):
+            return False
+
