@@ -476,20 +476,19 @@ class OrdersBackend:
             raise ValidationError(["Review of order by consumer is not required."])
         if order.consumer_reviewed_by is not None:
             raise ValidationError(["Order is already reviewed by consumer."])
-        for name, value in fields.items():
-            setattr(order, name, value)
-        order.consumer_reviewed_by = user
-        order.consumer_reviewed_at = self._touch(order)
-        self._set_state(order, sm.REJECTED)
-        return ActionResult(200)
+        return self._reject(user, order, fields, "consumer")
 
     def _do_reject_by_provider(self, user: User, order: Order, t: sm.Transition,
                                body: dict[str, Any]) -> ActionResult:
         fields = strings(body, tuple(body_fields("reject_by_provider")))
+        return self._reject(user, order, fields, "provider")
+
+    def _reject(self, user: User, order: Order, fields: dict[str, str], side: str) -> ActionResult:
+        """Store the rejection body's texts, record `side`'s review and reject the order."""
         for name, value in fields.items():
             setattr(order, name, value)
-        order.provider_reviewed_by = user
-        order.provider_reviewed_at = self._touch(order)
+        setattr(order, f"{side}_reviewed_by", user)
+        setattr(order, f"{side}_reviewed_at", self._touch(order))
         self._set_state(order, sm.REJECTED)
         return ActionResult(200)
 
