@@ -30,7 +30,7 @@ import orjson
 from benchmarks import asgi
 from benchmarks.ceiling import Capture
 from benchmarks.ceiling import create_app as ceiling_app
-from mockserver.orders.rendercache import RenderCache
+from mockserver.orders.rendercache import Entry, RenderCache
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -224,10 +224,10 @@ STUB_VARIANTS = ("stub", "stub+resp-validation", "stub+resp-validation, no rende
 class _NoRenderCache(RenderCache):
     """Renders on every call: the stub as it was before its render cache."""
 
-    def get(self, order: Any, viewer: Any, base_url: str,
-            representation: str = "detail") -> tuple[dict[str, Any], bytes | None]:
+    def entry(self, order: Any, viewer: Any, base_url: str,
+              representation: str = "detail") -> Entry:
         self.clear()
-        return super().get(order, viewer, base_url, representation)
+        return super().entry(order, viewer, base_url, representation)
 
 
 def stub_rows(n: int = 300, orders: int = 10_000) -> list[CostRow]:

@@ -338,7 +338,7 @@ def create_app(
         settings=settings,
         registry=registry,
     )
-    app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
+    app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                        settings=settings)
     from mockserver import control
 

@@ -1,7 +1,8 @@
 """A fast path for the two hot reads: `GET /api/marketplace-orders/` and
 `GET /api/marketplace-orders/<uuid>/` (docs/performance.md, recommendation 2).
 
-A pure-ASGI middleware just in front of Connexion's routing (inside the control middlewares and
+A pure-ASGI middleware at Connexion's `BEFORE_SWAGGER` position: after its exception handling,
+before its (disabled) Swagger UI and its routing; inside the control middlewares and
 RequestGuardMiddleware, so faults, journal, CORS, sessions and `?x-auth-token=` still apply). It
 does what Connexion would for these two operations, with the very same code: the security hook
 `auth.token_info` on the Authorization header, the handlers of `orders/responses.py` (run with
@@ -21,8 +22,9 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from connexion.context import _context, _receive, _scope
@@ -37,6 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver import auth, spec
 from mockserver.fastvalidation import compiled, first_error
 from mockserver.orders import responses
+from mockserver.orders.responses import CachedJSONResponse
 from mockserver.settings import Settings
 from mockserver.validators import without_components
 
@@ -64,12 +67,36 @@ def _operation_of(path: str) -> OpenAPIOperation:
     )
 
 
+class Checks(NamedTuple):
+    body: Any  # compiled validator of the whole 200 JSON body
+    definition: dict[str, Any]  # the 200 response definition (required headers)
+    order: Callable[[bytes], bool] | None  # one order's encoding, as it appears in the body
+
+
 @cache
-def _checks(path: str) -> tuple[Any, dict[str, Any]]:
-    """(compiled validator of the 200 JSON body, the 200 response definition)."""
+def _checks(path: str) -> Checks:
     op = _operation_of(path)
-    schema = op.response_schema("200", "application/json")
-    return compiled(without_components(schema)), op.response_definition("200", "application/json")
+    schema = without_components(op.response_schema("200", "application/json"))
+    return Checks(compiled(schema), op.response_definition("200", "application/json"),
+                  _order_check(schema))
+
+
+def _order_check(schema: dict[str, Any]) -> Callable[[bytes], bool] | None:
+    """The check of one order in a body of `schema`: the schema itself for a single order, its
+    `items` for a plain array (a page is valid when each of its orders is); None when the
+    schema constrains the array itself (then only the whole body can be checked)."""
+    outer = {k: v for k, v in schema.items() if k != "components"}
+    if outer.get("type") == "array":
+        if set(outer) != {"type", "items"}:
+            return None
+        schema = {**schema["items"], **({"components": schema["components"]}
+                                        if "components" in schema else {})}
+    validator = compiled(schema)
+
+    def check(encoded: bytes) -> bool:
+        return first_error(validator, orjson.loads(encoded)) is None
+
+    return check
 
 
 class FastPathMiddleware:
@@ -136,10 +163,15 @@ class FastPathMiddleware:
 
     @staticmethod
     def _conforms(route: str, response: Response) -> bool:
-        validator, definition = _checks(route)
+        """What Connexion's response validation would accept, checking an answer joined from
+        render-cache entries order by order, each once per revision (rendercache.Entry)."""
+        checks = _checks(route)
         try:
-            ResponseValidationOperation.validate_required_headers(response.raw_headers, definition)
-            return first_error(validator, orjson.loads(response.body)) is None
+            ResponseValidationOperation.validate_required_headers(response.raw_headers,
+                                                                  checks.definition)
+            if checks.order is not None and isinstance(response, CachedJSONResponse):
+                return all(entry.conforms(checks.order) for entry in response.entries)
+            return first_error(checks.body, orjson.loads(response.body)) is None
         except (NonConformingResponseHeaders, orjson.JSONDecodeError):
             return False
 

@@ -115,3 +115,73 @@ def test_fast_path_serves_the_hot_reads(pair: tuple[Any, Any, Any],
     assert fast.get(ORDERS).status_code == 401
     assert fast.get(ORDERS, headers={**staff, "Content-Type": JSON}).status_code == 200
     assert served == [True, True, False, False, True]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation once per order revision (rendercache.Entry.conforms)
+
+
+def _staff(backend: Any) -> dict[str, str]:
+    return {"Authorization": f"Token {backend.user_by_username('staff').token}"}
+
+
+def test_each_order_is_validated_once_per_revision() -> None:
+    from mockserver.fastpath import LIST_PATH, RETRIEVE_PATH, _checks
+
+    for app, fast, _slow in _clients(validate=True):
+        backend = app.registry.get(None)
+        staff = backend.user_by_username("staff")
+        page = fast.get(ORDERS, headers=_staff(backend)).json()
+        listed = _checks(LIST_PATH).order
+        entries = [backend.render_cache.entry(backend.orders[o["uuid"]], staff, BASE)
+                   for o in page]
+        assert listed is not None and all(e.passed == (listed,) for e in entries)
+        uuid = page[0]["uuid"]
+        assert fast.get(f"{ORDERS}{uuid}/", headers=_staff(backend)).status_code == 200
+        assert entries[0].passed == (listed, _checks(RETRIEVE_PATH).order)
+        # a change makes a new entry, which has passed nothing until it is served again
+        order = backend.orders[uuid]
+        order.rev += 1
+        fresh = backend.render_cache.entry(order, staff, BASE)
+        assert fresh is not entries[0] and fresh.passed == ()
+        assert fast.get(ORDERS, headers=_staff(backend)).status_code == 200
+        assert fresh.passed == (listed,)
+
+
+def test_a_non_conforming_order_falls_through_to_connexion() -> None:
+    """An order the spec does not allow (here a bogus `type`) makes the validated list and
+    retrieve a 500 from Connexion's response validation, even after the same page and order
+    had passed (and been remembered) at their previous revision."""
+    for _app, fast, slow in _clients(validate=True):
+        for client in (fast, slow):  # each app has its own backend
+            backend = client.app.registry.get(None)
+            page = client.get(ORDERS, headers=_staff(backend))
+            assert page.status_code == 200
+            uuid = page.json()[0]["uuid"]
+            assert client.get(f"{ORDERS}{uuid}/", headers=_staff(backend)).status_code == 200
+            order = backend.orders[uuid]
+            order.type, order.rev = "Bogus", order.rev + 1
+        for url in (ORDERS, f"{ORDERS}{uuid}/"):
+            a = fast.get(url, headers=_staff(fast.app.registry.get(None)))
+            b = slow.get(url, headers=_staff(slow.app.registry.get(None)))
+            assert a.status_code == b.status_code == 500, url
+            assert a.content == b.content and b"does not conform" in a.content
+
+
+def test_entry_remembers_passes_not_failures() -> None:
+    from mockserver.orders.rendercache import Entry
+
+    calls: list[bytes] = []
+
+    def ok(encoded: bytes) -> bool:
+        calls.append(encoded)
+        return True
+
+    def bad(encoded: bytes) -> bool:
+        calls.append(encoded)
+        return False
+
+    entry = Entry((), {}, b"{}")
+    assert entry.conforms(ok) and entry.conforms(ok) and len(calls) == 1
+    assert not entry.conforms(bad) and not entry.conforms(bad) and len(calls) == 3
+    assert not Entry((), {}, None).conforms(ok) and len(calls) == 3

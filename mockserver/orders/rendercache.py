@@ -11,12 +11,14 @@ equals the current one: the same Order object at the same `rev` (bumped by every
 that the representation reads and other orders change (plan and limits via `old_cost_estimate`,
 name, end_date). Everything else an order renders (offering, plan, project, users) never
 changes after the world is built. Entries keep the dict and its orjson bytes, so a page can be
-joined from pre-encoded parts; a sparse fieldset filters the cached dict.
+joined from pre-encoded parts; a sparse fieldset filters the cached dict. An entry also
+remembers which response validators it has passed (`Entry.passed`), so that an answer built
+from cached entries is checked once per order revision, not once per request (fastpath.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -27,22 +29,44 @@ from mockserver.orders.serializers import is_privileged, render_order
 MAX_ENTRIES = 1024  # ~8 KiB each (dict + bytes): at most ~8 MiB, about 100 pages of 10
 
 
+class Entry:
+    """One rendered order: the dict, its orjson bytes (None when orjson refuses it) and the
+    validators (any hashable checker) its bytes have passed. Callers must not mutate `body`."""
+
+    __slots__ = ("stamp", "body", "encoded", "passed")
+
+    def __init__(self, stamp: tuple[Any, ...], body: dict[str, Any],
+                 encoded: bytes | None) -> None:
+        self.stamp = stamp
+        self.body = body
+        self.encoded = encoded
+        self.passed: tuple[Any, ...] = ()
+
+    def conforms(self, check: Callable[[bytes], bool]) -> bool:
+        """`check(self.encoded)`, remembered per check while this entry lives (a new revision
+        of the order is a new entry, checked again); a failure is not remembered."""
+        if check in self.passed:
+            return True
+        if self.encoded is None or not check(self.encoded):
+            return False
+        self.passed = (*self.passed, check)
+        return True
+
+
 class RenderCache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        self._entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any],
-                                                   bytes | None]] = {}
+        self._entries: dict[tuple[Any, ...], Entry] = {}
 
-    def get(self, order: Order, viewer: User | None, base_url: str,
-            representation: str = "detail") -> tuple[dict[str, Any], bytes | None]:
-        """(full representation, its orjson bytes or None when orjson refuses it). Callers
-        must not mutate the dict."""
+    def entry(self, order: Order, viewer: User | None, base_url: str,
+              representation: str = "detail") -> Entry:
+        """The current rendering of `order` for this viewer class and base URL."""
         key = (order.uuid, is_privileged(viewer), representation, base_url)
         res = order.resource
         stamp = (order, order.rev, res.plan, res.limits, res.name, res.end_date)
         hit = self._entries.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1], hit[2]
+        if hit is not None and hit.stamp == stamp:
+            return hit
         body = render_order(order, viewer, base_url, representation)
         try:
             # copied: orjson's result keeps its ~32 KiB buffer, 10x the ~3 KiB it holds
@@ -51,8 +75,15 @@ class RenderCache:
             encoded = None
         if hit is None and self._entries and len(self._entries) >= self.max_entries:
             del self._entries[next(iter(self._entries))]  # oldest first
-        self._entries[key] = (stamp, body, encoded)
-        return body, encoded
+        fresh = self._entries[key] = Entry(stamp, body, encoded)
+        return fresh
+
+    def get(self, order: Order, viewer: User | None, base_url: str,
+            representation: str = "detail") -> tuple[dict[str, Any], bytes | None]:
+        """(full representation, its orjson bytes or None when orjson refuses it). Callers
+        must not mutate the dict."""
+        hit = self.entry(order, viewer, base_url, representation)
+        return hit.body, hit.encoded
 
     def render(self, order: Order, viewer: User | None, base_url: str,
                representation: str = "detail",

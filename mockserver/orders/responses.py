@@ -25,7 +25,7 @@ from mockserver.auth import current_user
 from mockserver.orders.entities import Attachment, User
 from mockserver.orders.exceptions import ApiError, ValidationError
 from mockserver.orders.models import OrdersBackend
-from mockserver.orders.rendercache import select
+from mockserver.orders.rendercache import Entry, select
 from mockserver.orders.serializers import (
     Urls,
     attachment_url,
@@ -63,6 +63,24 @@ def dump_json(body: Any) -> bytes:
     except TypeError:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"),
                           allow_nan=False).encode()
+
+
+class CachedJSONResponse(Response):
+    """A 200 JSON answer joined from render-cache entries: a list page (`many`) or one order.
+    Keeping the entries lets the fast path validate each order once per revision
+    (`rendercache.Entry.conforms`) instead of parsing and validating the whole body per request."""
+
+    media_type = JSON
+
+    def __init__(self, entries: Sequence[Entry], many: bool,
+                 headers: Mapping[str, str] | None = None) -> None:
+        if many:
+            content = b"[" + b",".join(e.encoded for e in entries) + b"]"  # type: ignore[misc]
+        else:
+            content = entries[0].encoded  # type: ignore[assignment]
+        super().__init__(content, headers=headers)
+        self.entries = entries
+        self.many = many
 
 
 def empty_response(status: int, headers: Mapping[str, str] | None = None) -> Response:
@@ -223,17 +241,12 @@ async def marketplace_orders_list() -> Response:
     page = paginate(orders, req.query, req.path_url, req.query_string)
     if req.scope["method"] == "HEAD":
         return Response(b"", headers=page.headers, media_type=JSON)
-    return Response(_page_bytes(backend, page.items, user, base), headers=page.headers,
-                    media_type=JSON)
-
-
-def _page_bytes(backend: OrdersBackend, orders: Sequence[Any], user: User, base: str) -> bytes:
-    """The page joined from the orders' cached encodings: the bytes `dump_json` gives for the
-    list of their dicts (orjson output of a list is its items' outputs joined by commas)."""
-    entries = [backend.render_cache.get(o, user, base) for o in orders]
-    if any(encoded is None for _, encoded in entries):
-        return dump_json([body for body, _ in entries])
-    return b"[" + b",".join(encoded for _, encoded in entries) + b"]"  # type: ignore[misc]
+    entries = [backend.render_cache.entry(o, user, base) for o in page.items]
+    if any(e.encoded is None for e in entries):
+        return json_response([e.body for e in entries], headers=page.headers)
+    # the bytes `dump_json` gives for the list of their dicts (orjson's output of a list is its
+    # items' outputs joined by commas)
+    return CachedJSONResponse(entries, many=True, headers=page.headers)
 
 
 marketplace_orders_count = marketplace_orders_list
@@ -280,10 +293,10 @@ async def marketplace_orders_retrieve(uuid: str) -> Response:
     user = current_user()
     backend = current_backend()
     order = backend.get_order(user, uuid)
-    body, encoded = backend.render_cache.get(order, user, req.base_url)
-    if req.fields or encoded is None:
-        return json_response(select(body, req.fields))
-    return Response(encoded, media_type=JSON)
+    entry = backend.render_cache.entry(order, user, req.base_url)
+    if req.fields or entry.encoded is None:
+        return json_response(select(entry.body, req.fields))
+    return CachedJSONResponse([entry], many=False)
 
 
 async def _update(uuid: str, partial: bool) -> Response:
