@@ -53,6 +53,9 @@ def _r(res: throughput.Result, target: str, scenario: str) -> Any:
     return res.results.get(target, {}).get(scenario)
 
 
+MIB = 1024 * 1024  # scale.Row.rss_mb is in MiB (/proc kB / 1024); the target is in MB
+
+
 def verdicts(
     tp: throughput.Result | None, sc: list[scale.Row] | None, orders: int = 10_000
 ) -> list[Verdict]:
@@ -81,8 +84,9 @@ def verdicts(
             ratio = b.p50_ms / a.p50_ms
             out.append(Verdict(f"list p50 at {last.orders:,} within 1.5x of {first.orders:,}",
                                f"{ratio:.2f}x", ratio <= 1.5))
+        megabytes = last.rss_mb * MIB / 1e6
         out.append(Verdict(f"VmRSS at {last.orders:,} orders < 300 MB",
-                           f"{last.rss_mb:.0f} MiB", last.rss_mb < 300))
+                           f"{last.rss_mb:.0f} MiB = {megabytes:.0f} MB", megabytes < 300))
         for row in sc:
             if row.orders == 10_000:
                 out.append(Verdict("cold start with 10,000 orders < 1 s",

@@ -22,8 +22,9 @@ from benchmarks.ceiling import Capture
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "marketplace-orders.yaml"
 
-STUB = "stub"
-STUB_VALIDATED = "stub+resp-validation"
+STUB = "stub"  # `waldur-mock serve` as users run it
+STUB_VALIDATED = "stub+resp-validation"  # when `serve` does not validate by default
+STUB_UNVALIDATED = "stub --no-validate-responses"  # when it does
 CEILING = "starlette ceiling"
 PRISM_STATIC = "prism static"
 PRISM_DYNAMIC = "prism dynamic"
@@ -100,13 +101,17 @@ def measure(
     return out
 
 
-def validation_flag() -> tuple[str | None, bool]:
-    """(flag turning response validation on, whether `serve` validates by default)."""
+def second_stub() -> tuple[str, str, bool] | None:
+    """The other stub column: (its name, the flag, whether it is the validating one), or None
+    when `serve` has no such flag. The targets are judged on the stub that validates responses:
+    the default one when `serve` validates by default, else the one started with the flag."""
     from mockserver.settings import Settings
 
     if Settings().validate_responses:
-        return None, True
-    return ("--validate-responses" if "--validate-responses" in stub.serve_help() else None), False
+        flag, name, validating = "--no-validate-responses", STUB_UNVALIDATED, False
+    else:
+        flag, name, validating = "--validate-responses", STUB_VALIDATED, True
+    return (name, flag, validating) if flag in stub.serve_help() else None
 
 
 def run(opts: Options) -> Result:
@@ -115,7 +120,7 @@ def run(opts: Options) -> Result:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     scpu, lcpu = procs.pinning()
     token = stub.token()
-    flag, default_validates = validation_flag()
+    other = second_stub()
     res = Result(scenarios=[])
     targets: list[Target] = []
 
@@ -137,14 +142,17 @@ def run(opts: Options) -> Result:
         res.scenarios = [sc.name for sc in plan.scenarios]
         captures = capture(s.port, plan)
         targets.append(Target(STUB, s, plan.scenarios))
-        if default_validates:
-            res.notes.append("`waldur-mock serve` validates responses by default")
-        elif flag:
+        if other is not None:
+            name, flag, validating = other
             port = procs.free_port()
             argv = stub.serve_argv(port, opts.orders, extra=(flag,))
-            server = start(STUB_VALIDATED, argv, port, stub.auth(token))
-            targets.append(Target(STUB_VALIDATED, server, plan.scenarios))
-            res.validated = STUB_VALIDATED
+            targets.append(Target(name, start(name, argv, port, stub.auth(token)),
+                                  plan.scenarios))
+            if validating:
+                res.validated = name
+            else:
+                res.notes.append("`waldur-mock serve` validates responses by default: the "
+                                 "targets are judged on the `stub` column")
         else:
             res.notes.append("no response-validation flag on `waldur-mock serve`: stub as is")
 

@@ -107,6 +107,8 @@ def _nullable(out: dict[str, Any]) -> dict[str, Any]:
 
 _cache: dict[int, tuple[dict[str, Any], jsonschema_rs.Validator]] = {}
 _lock = threading.Lock()
+MAX_CACHED = 1024  # far more than the spec's (operation, status) pairs
+_EMPTY: dict[str, Any] = {}
 
 
 def compiled(schema: dict[str, Any]) -> jsonschema_rs.Validator:
@@ -114,13 +116,20 @@ def compiled(schema: dict[str, Any]) -> jsonschema_rs.Validator:
 
     Connexion hands the same (resolved, long-lived) dict for an operation and status on every
     request, so the object identity is the key; the dict is kept in the cache so that its id
-    cannot be reused by another object.
+    cannot be reused by another object. The exception is a response declared without a schema,
+    for which Connexion makes a new `{}` per response: all of those share one validator (keying
+    them by identity would compile one per request and keep it forever). The cache is bounded
+    all the same, in case another caller hands fresh dicts.
     """
+    if not schema:
+        schema = _EMPTY
     hit = _cache.get(id(schema))
     if hit is not None and hit[0] is schema:
         return hit[1]
     validator = jsonschema_rs.Draft7Validator(to_json_schema(schema), validate_formats=False)
     with _lock:
+        if len(_cache) >= MAX_CACHED:
+            _cache.clear()
         _cache[id(schema)] = (schema, validator)
     return validator
 
@@ -178,6 +187,8 @@ class FastParameterValidator(ParameterValidator):
                     param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
                 )
                 with _lock:
+                    if len(_param_cache) >= MAX_CACHED:
+                        _param_cache.clear()
                     _param_cache[id(param)] = hit = (param, validator)
             try:
                 hit[1].validate(value)

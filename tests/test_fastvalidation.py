@@ -155,3 +155,29 @@ def test_fast_parameter_validator_answers_like_connexions(value: Any) -> None:
     expected = ParameterValidator.validate_parameter("query", value, param)
     for _ in range(2):  # second call: cached validator
         assert FastParameterValidator.validate_parameter("query", value, param) == expected
+
+
+def test_responses_without_a_schema_share_one_validator_and_the_cache_stays_bounded() -> None:
+    """Connexion builds a new `{}` schema for every response declared without one (e.g. the
+    empty 200 of set_state_erred): those must not compile and keep a validator per request."""
+    from starlette.testclient import TestClient
+
+    from mockserver import fastvalidation
+    from mockserver.app import create_app
+    from mockserver.settings import Settings
+
+    assert compiled({}) is compiled({})
+    app = create_app(Settings(validate_responses=True))
+    backend = app.registry.get(None)
+    token = backend.user_by_username("staff").token
+    slurm = backend.world.keys["orders"]["ord-exec-slurm"]
+    with TestClient(app, base_url="http://testserver") as client:
+        def erred() -> int:
+            return client.post(f"/api/marketplace-orders/{slurm}/set_state_erred/",
+                               headers={"Authorization": f"Token {token}"},
+                               json={"error_message": "x"}).status_code
+
+        assert erred() == 200
+        size = len(fastvalidation._cache)
+        assert all(erred() == 200 for _ in range(20))
+        assert len(fastvalidation._cache) == size
