@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -79,17 +81,51 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
+def release_free_memory() -> None:
+    """Give the heap pages freed while the world was built back to the OS (glibc's
+    malloc_trim: ~5 MiB of resident memory at 100k orders, in about a millisecond). A no-op
+    where there is no glibc."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # musl and other libcs
+        return
+    trim(0)
+
+
+@contextmanager
+def imports_frozen() -> Iterator[None]:
+    """Import without the cyclic garbage collector, then freeze what the imports allocated
+    (modules, classes, functions: they live as long as the process). The collector's passes
+    over them cost ~0.05 s of every cold start, and each later full collection walked them
+    again. Only the imports: the world is rebuilt on reset and must stay collectable."""
+    if not gc.isenabled():  # someone else's choice: leave it alone
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient")
     settings = _settings(args)
-    import uvicorn
+    with imports_frozen():
+        import uvicorn
 
-    from mockserver import spec
-    from mockserver.app import create_app
+        from mockserver import spec
+        from mockserver.app import create_app
 
     app = create_app(settings)
     backend = app.registry.get(None)  # type: ignore[attr-defined]  # built now, not on request 1
+    release_free_memory()
     url = f"http://{settings.host}:{settings.port}"
     orders_path = spec.path_of("marketplace_orders_list")
     print(f"waldur-mock: Waldur Marketplace Orders API stub on {url}{orders_path}")
@@ -119,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     world_options(serve)
     serve.add_argument("--validate-responses", action=argparse.BooleanOptionalAction,
-                       default=None, help="check every response against the spec (slower)")
+                       default=None,
+                       help="check every response against the spec (default: on)")
     serve.add_argument("--log-level", default="info",
                        choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)

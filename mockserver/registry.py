@@ -7,8 +7,10 @@ handlers (and the auth hook) read with `current_backend()`.
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,26 @@ SESSION_HEADER = b"x-mock-session"
 
 _current: ContextVar[OrdersBackend] = ContextVar("mockserver_backend")
 _current_session: ContextVar[str | None] = ContextVar("mockserver_session", default=None)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block without the cyclic garbage collector, then collect the young generations.
+
+    Building a world allocates ~10 container objects per order and keeps them all; the
+    collector's passes over that growing heap cost a fifth of the build (~0.06 s at 10k orders,
+    ~0.5 s at 100k). The one collection at the end moves the survivors to the oldest
+    generation, so the first requests do not pay for traversing them instead.
+    """
+    if not gc.isenabled():  # someone else's choice: leave it alone
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(1)
 
 
 def build_backend(settings: Settings) -> OrdersBackend:
@@ -55,6 +77,10 @@ class BackendRegistry:
 
     def _fresh(self) -> OrdersBackend:
         """A backend in the seeded start state (callers hold the lock)."""
+        with collector_paused():
+            return self._build()
+
+    def _build(self) -> OrdersBackend:
         if self._snapshot is not None:
             return type_of_backend().from_snapshot(self._snapshot)
         backend = self._factory(self.settings)

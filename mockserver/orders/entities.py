@@ -107,6 +107,9 @@ class Offering:
 
 @dataclass(eq=False, slots=True)
 class Resource:
+    """`limits`, `attributes`, `options` (and the Order's `attributes`, `limits`) are replaced,
+    never updated in place: a generated order and its resource share them (world/generate.py)."""
+
     uuid: str
     key: str
     name: str

@@ -9,13 +9,14 @@ uuid5(NAMESPACE, f"{seed}:{kind}:{key}").
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import uuid as uuid_mod
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from faker import Faker
 
@@ -38,13 +39,37 @@ from mockserver.world.clock import DEFAULT_ANCHOR
 from mockserver.world.fixtures import FixtureDoc, load_fixtures
 
 NAMESPACE = uuid_mod.UUID("6f1c1d3e-2b1a-4a8e-9d55-0c8f3a9b7e21")
+_NAMESPACE_SHA1 = hashlib.sha1(NAMESPACE.bytes, usedforsecurity=False)  # copied per uuid
 DAY = 86400.0
+_V = TypeVar("_V")
 
-_faker = Faker("en_US")
+# Order fields a fixture entry may set as they are.
+FIXTURE_ORDER_FIELDS = ("backend_id", "callback_url", "request_comment", "start_date", "output",
+                        "consumer_rejection_comment", "provider_rejection_comment",
+                        "termination_comment", "error_message", "error_traceback")
+
+# The Faker providers the world draws from (company, catch_phrase, word, sentence, words, name;
+# company's patterns use person's last_name), in Faker's own order. Loading all ~25 of them cost
+# ~20 ms of every cold start, these take <1 ms; a value only depends on its own provider and the
+# seed (tests/test_world_memory.py compares with a full Faker("en_US")).
+FAKER_PROVIDERS = ("faker.providers.company", "faker.providers.lorem", "faker.providers.person")
+_faker = Faker("en_US", providers=list(FAKER_PROVIDERS))
+
+# Dicts that several generated objects share (see `_Builder.make_order`). The domain never
+# updates an order's or resource's `attributes`, `limits` or `options` in place - it assigns a
+# new dict - so sharing is invisible; tests/test_world_memory.py keeps it that way.
+SHARED_EMPTY: dict[str, Any] = {}
 
 
 def entity_uuid(seed: int, kind: str, key: str) -> str:
-    return uuid_mod.uuid5(NAMESPACE, f"{seed}:{kind}:{key}").hex
+    """uuid5(NAMESPACE, f"{seed}:{kind}:{key}").hex, without building a UUID object (two per
+    generated order: a fifth of the world's build time went to `uuid.uuid5`)."""
+    digest = _NAMESPACE_SHA1.copy()
+    digest.update(f"{seed}:{kind}:{key}".encode())
+    raw = bytearray(digest.digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
 
 
 def rng_for(seed: int, kind: str, key: str | int) -> random.Random:
@@ -57,7 +82,10 @@ def faker_for(seed: int, kind: str, key: str | int) -> Faker:
 
 
 def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50] or "item"
+    """Lower-case words joined by "-" (max 50 chars). Returns `text` itself when it already is
+    its own slug, so a generated order's slug and name share one string."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50] or "item"
+    return text if slug == text else slug
 
 
 def _instant(anchor: datetime, rng: random.Random, min_days: float, max_days: float) -> datetime:
@@ -103,6 +131,8 @@ class _Builder:
         self.world = World(seed=seed, anchor=self.anchor)
         self.by_key: dict[str, dict[str, Any]] = {}
         self._holders: dict[tuple, User | None] = {}
+        self._shared: dict[Any, Any] = {}
+        self._costs: dict[tuple[Plan, tuple[tuple[str, int], ...]], str | None] = {}
 
     def uuid(self, kind: str, entry: dict[str, Any], key: str) -> str:
         return entry.get("uuid") or entity_uuid(self.seed, kind, key)
@@ -257,20 +287,21 @@ class _Builder:
         pool = self.word_pool()
         usable_by_project = {p.uuid: [o for o in offerings if o.shared or o.customer is p.customer]
                              for p in projects}
+        limit_types = {o.uuid: [c.type for c in o.components if c.billing_type == "limit"]
+                       for o in offerings}
+        # rng.choice(seq) draws exactly what seq[rng.randrange(len(seq))] draws, a bit faster
         for i in range(n):
             rng = rng_for(self.seed, "order", i)
-            project = projects[rng.randrange(len(projects))]
-            usable = usable_by_project[project.uuid]
-            offering = usable[rng.randrange(len(usable))]
-            plan = offering.plans[rng.randrange(len(offering.plans))]
-            creator = creators[project.uuid][rng.randrange(len(creators[project.uuid]))]
-            name = f"{pool[rng.randrange(len(pool))]}-{pool[rng.randrange(len(pool))]}-{i}"
-            limits = {c.type: rng.randrange(1, 100) for c in offering.components
-                      if c.billing_type == "limit"}
+            project = rng.choice(projects)
+            offering = rng.choice(usable_by_project[project.uuid])
+            plan = rng.choice(offering.plans)
+            creator = rng.choice(creators[project.uuid])
+            name = f"{rng.choice(pool)}-{rng.choice(pool)}-{i}"
+            limits = {ctype: rng.randrange(1, 100) for ctype in limit_types[offering.uuid]}
             self.world.orders.append(self.make_order(
                 kind="order", key=str(i), uuid=None, offering=offering, project=project,
                 plan=plan, resource=None, creator=creator, order_type=rng.choice(types),
-                state=states[rng.randrange(len(states))], attributes={"name": name},
+                state=rng.choice(states), attributes={"name": name},
                 limits=limits, created=None, extra={}, consumer_reviewer=None,
                 provider_reviewer=None, rng=rng,
             ))
@@ -292,6 +323,20 @@ class _Builder:
             out[p.uuid] = (holders.get(("project", p.uuid), []) +
                            holders.get(("customer", p.customer.uuid), [])) or staff
         return out
+
+    def shared(self, value: _V) -> _V:
+        """One object per distinct immutable value (texts, dates) across the generated orders,
+        instead of one equal copy per order."""
+        return self._shared.setdefault(value, value)
+
+    def cost(self, plan: Plan | None, limits: dict[str, int]) -> str | None:
+        """plan_cost, computed once per (plan, limits) and shared by the orders that have it."""
+        if plan is None:
+            return None
+        key = (plan, tuple(limits.items()))
+        if key not in self._costs:
+            self._costs[key] = self.shared(plan_cost(plan, limits))
+        return self._costs[key]
 
     def first_holder(self, permission: str, scopes: tuple[tuple[str, str], ...]) -> User | None:
         """The first user (in fixture order) holding `permission` on one of `scopes`; else staff."""
@@ -319,12 +364,15 @@ class _Builder:
             "name": f"{slugify(offering.slug)[:20]}-{key}"}
         name = attributes.get("name") if isinstance(attributes.get("name"), str) else key
         slug = slugify(name)
+        limits = dict(limits) if limits else SHARED_EMPTY
         if resource is None:
+            # The order's new resource starts with the order's attributes and limits: the same
+            # dicts (never updated in place), not copies - a third of the world's memory.
             rstate = resource_state_for(order_type, state)
             resource = Resource(
                 uuid=entity_uuid(self.seed, f"{kind}-resource", key), key=f"{kind}:{key}",
                 name=name, slug=slug, offering=offering, project=project, plan=plan,
-                state=rstate, limits=dict(limits or {}), attributes=dict(attributes),
+                state=rstate, limits=limits, attributes=attributes, options=SHARED_EMPTY,
                 created=created, modified=created,
             )
             self.world.resources.append(resource)
@@ -338,8 +386,8 @@ class _Builder:
         order = Order(
             uuid=order_uuid, created=created, modified=created, type=order_type, state=state,
             project=project, offering=offering, resource=resource, created_by=creator,
-            plan=plan, attributes=attributes, limits=dict(limits or {}),
-            cost=plan_cost(plan, dict(limits or {})), slug=slug,
+            plan=plan, attributes=attributes, limits=limits, cost=self.cost(plan, limits),
+            slug=slug,
         )
         t = created
         if reviewed or consumer_reviewer is not None:
@@ -363,16 +411,15 @@ class _Builder:
         if state == sm.ERRED:
             order.error_message = extra.get("error_message") or faker_for(
                 self.seed, f"{kind}-error", key).sentence() if kind != "order" else (
-                f"Backend call failed with code {rng.randrange(400, 600)}.")
+                self.shared(f"Backend call failed with code {rng.randrange(400, 600)}."))
             order.error_traceback = extra.get(
                 "error_traceback", "Traceback (most recent call last):\n  ...\nRuntimeError")
             order.error_updated_at = t
         order.modified = t
         if state == sm.PENDING_START_DATE and "start_date" not in extra:
-            order.start_date = (self.anchor + timedelta(days=rng.randrange(1, 90))).date()
-        for field_name in ("backend_id", "callback_url", "request_comment", "start_date",
-                           "output", "consumer_rejection_comment", "provider_rejection_comment",
-                           "termination_comment", "error_message", "error_traceback"):
+            order.start_date = self.shared(
+                (self.anchor + timedelta(days=rng.randrange(1, 90))).date())
+        for field_name in FIXTURE_ORDER_FIELDS if extra else ():
             if field_name in extra:
                 setattr(order, field_name, extra[field_name])
         return order
