@@ -162,3 +162,58 @@ def test_role_tokens_parse() -> None:
     assert parse_role_tokens(["owner=abc", "member = def"]) == {"owner": "abc", "member": "def"}
     with pytest.raises(ValueError):
         parse_role_tokens(["owner"])
+
+
+# ------------------------------------------------------------------------------------------
+# DRF takes numbers as text: such "negative" bodies are not defects (checks.drf_text_coercion_only)
+
+
+def _negative_case(body: object, *mutations: tuple[str, str, str, str],
+                   negative_query: bool = False) -> object:
+    """A stand-in for a Schemathesis case: (location, pointer, was, became) per mutation."""
+    from types import SimpleNamespace
+
+    from schemathesis.core.mutations import Mutation, MutationChannel, OperatorKind
+    from schemathesis.core.parameters import ParameterLocation
+
+    muts = [
+        Mutation(path=(), parameter_location=ParameterLocation(loc), schema_pointer=pointer,
+                 channel=MutationChannel.SCHEMA, operator=OperatorKind.CHANGE_TYPE,
+                 keywords=("type",), parameter=None, original_value=was, new_value=became)
+        for loc, pointer, was, became in mutations
+    ]
+    components = {ParameterLocation.BODY: SimpleNamespace(mode=SimpleNamespace(is_negative=True))}
+    if negative_query:
+        components[ParameterLocation.QUERY] = SimpleNamespace(
+            mode=SimpleNamespace(is_negative=True))
+    meta = SimpleNamespace(phase=SimpleNamespace(data=SimpleNamespace(mutations=muts)),
+                           components=components)
+    return SimpleNamespace(meta=meta, body=body)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (_negative_case({"error_message": -5, "error_traceback": 1.5},
+                        ("body", "/properties/error_message", "string", "integer"),
+                        ("body", "/properties/error_traceback", "string", "number")), True),
+        (_negative_case({"a": {"b": 3}}, ("body", "/properties/a/properties/b", "string",
+                                          "integer")), True),
+        (_negative_case({"error_message": True},
+                        ("body", "/properties/error_message", "string", "boolean")), False),
+        (_negative_case({"error_message": True},  # a bool is refused even when "integer"
+                        ("body", "/properties/error_message", "string", "integer")), False),
+        (_negative_case({"error_message": {}},
+                        ("body", "/properties/error_message", "string", "object")), False),
+        (_negative_case({"limits": 5}, ("body", "/properties/limits", "object", "integer")),
+         False),
+        (_negative_case({"x": 5}, ("body", "/properties/x", "string", "integer"),
+                        negative_query=True), False),
+        (_negative_case([5], ("body", "/items", "string", "integer")), False),
+        (_negative_case({"x": 5}), False),  # no mutations recorded
+    ],
+)
+def test_drf_text_coercion_only(case: object, expected: bool) -> None:
+    from contract_tests.checks import drf_text_coercion_only
+
+    assert drf_text_coercion_only(case) is expected
