@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         raw["scale"] = [asdict(r) for r in sc]
 
     if "contract" in parts:
-        rows = contract.run(timeout=args.contract_timeout)
+        rows = contract.run(timeout=args.contract_timeout, logs=args.out)
         if isinstance(rows, str):
             notes.append(rows)
         else:

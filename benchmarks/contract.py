@@ -30,9 +30,11 @@ def command() -> list[str] | None:
 
 
 def run(
-    profiles: tuple[str, ...] = ("quick", "default"), timeout: float = 900.0, seed: int = 1
+    profiles: tuple[str, ...] = ("quick", "default"), timeout: float = 900.0, seed: int = 1,
+    logs: Path | None = None,
 ) -> list[Row] | str:
-    """One timed run per profile, or the reason there is none."""
+    """One timed run per profile, or the reason there is none. With `logs`, each run's output
+    goes to `logs/contract-<profile>.log` (the failures, with their curl reproductions)."""
     cmd = command()
     if cmd is None:
         return "waldur-contract is not installed (issue 4 not merged yet): skipped"
@@ -48,6 +50,9 @@ def run(
             rows.append(Row(name, time.perf_counter() - t0, None, note))
             continue
         seconds = time.perf_counter() - t0
+        if logs is not None:
+            (logs / f"contract-{name}.log").write_text(proc.stdout + proc.stderr,
+                                                      encoding="utf-8")
         summary = summarise(proc.stdout, proc.stderr)
         print(f"  {name}: {seconds:.1f} s, exit {proc.returncode}: {summary}", flush=True)
         rows.append(Row(name, seconds, proc.returncode, summary))
