@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# Byte-compile the project's own modules (pip does it for installed packages, not for an editable
+# install, and nothing is cached where PYTHONDONTWRITEBYTECODE is set): ~0.07 s of every cold start.
+COMPILE = $(BIN)/python -m compileall -q mockserver contract_tests
+
 .PHONY: install run test lint contract bench clean
 
 $(STAMP): pyproject.toml
@@ -13,11 +17,13 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(COMPILE)
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
+	@$(COMPILE)
 	$(BIN)/waldur-mock serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
@@ -34,6 +40,7 @@ clean:
 # benchmarks/.tools, runs every benchmark on loopback, prints the tables and rewrites the
 # results section of docs/performance.md. BENCH_ARGS="--only scale --duration 2" for a part.
 bench: $(STAMP)
+	@$(COMPILE)
 	$(BIN)/python -m benchmarks --setup --write-docs $(BENCH_ARGS)
 
 # Contract tests (docs/contract-tests.md) against the in-process stub; CONTRACT_ARGS="--quick",
