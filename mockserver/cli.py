@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from mockserver.memory import release_free_memory
 from mockserver.settings import Settings
 
 
@@ -79,21 +80,6 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     else:
         print(tokens_table(rows))
     return 0
-
-
-def release_free_memory() -> None:
-    """Give the heap pages freed while the world was built back to the OS (glibc's
-    malloc_trim: ~5 MiB of resident memory at 100k orders, in about a millisecond). A no-op
-    where there is no glibc."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # musl and other libcs
-        return
-    trim(0)
 
 
 @contextmanager

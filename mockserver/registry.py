@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.memory import release_free_memory
 from mockserver.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,16 +76,16 @@ class BackendRegistry:
         self._snapshot: bytes | None = None
         self._lock = threading.Lock()
 
-    def _fresh(self) -> OrdersBackend:
-        """A backend in the seeded start state (callers hold the lock)."""
+    def _fresh(self, again: bool = False) -> OrdersBackend:
+        """A backend in the seeded start state (callers hold the lock); `again`: a reset."""
         with collector_paused():
-            return self._build()
+            return self._build(again)
 
-    def _build(self) -> OrdersBackend:
+    def _build(self, again: bool) -> OrdersBackend:
         if self._snapshot is not None:
             return type_of_backend().from_snapshot(self._snapshot)
         backend = self._factory(self.settings)
-        if self._backends:  # a reset or a second session: worth keeping a snapshot now
+        if again or self._backends:  # a reset or a second session: worth a snapshot now
             snapshot = getattr(backend, "snapshot", None)
             if snapshot is not None:
                 self._snapshot = snapshot()
@@ -100,8 +101,14 @@ class BackendRegistry:
         return backend
 
     def reset(self, session: str | None = None) -> OrdersBackend:
+        """A fresh world for `session`. The old one is let go first (requests still being
+        served keep theirs alive until they finish), then collected and its memory handed back
+        to the OS: otherwise each reset at 100k orders left ~100-200 MiB more resident."""
         with self._lock:
-            backend = self._backends[session] = self._fresh()
+            self._backends.pop(session, None)
+            gc.collect()  # the old world has reference cycles (backend <-> processor hooks)
+            backend = self._backends[session] = self._fresh(again=True)
+        release_free_memory()
         return backend
 
     def put(self, session: str | None, backend: OrdersBackend) -> None:

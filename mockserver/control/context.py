@@ -53,8 +53,8 @@ class Control:
         return backend
 
     def reset(self, session: str | None) -> Any:
-        old = self.registry.get(session)
-        self.processor.detach(old)
+        # no reference to the old world kept here: the registry frees it before building anew
+        self.processor.detach(self.registry.get(session))
         self.registry.reset(session)
         self.faults.clear(session)
         self.journal.clear(session)
