@@ -5,6 +5,7 @@ stays after a reset (at 100k orders: ~550 instead of ~720 MiB after three resets
 from __future__ import annotations
 
 import gc
+import weakref
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -19,12 +20,15 @@ def test_no_old_world_is_alive_while_a_reset_builds_the_new_one() -> None:
     registry: Any = app.registry
     token = registry.get(None).user_by_username("staff").token  # the first world, built now
     build = registry._fresh
+    worlds = [weakref.ref(registry.get(None))]
     alive_at_build: list[int] = []
 
     def counting(*args: Any, **kwargs: Any) -> OrdersBackend:
         gc.collect()
-        alive_at_build.append(sum(type(o) is OrdersBackend for o in gc.get_objects()))
-        return build(*args, **kwargs)
+        alive_at_build.append(sum(ref() is not None for ref in worlds))
+        backend = build(*args, **kwargs)
+        worlds.append(weakref.ref(backend))
+        return backend
 
     registry._fresh = counting
     with TestClient(app) as client:
