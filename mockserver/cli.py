@@ -8,13 +8,13 @@ import json
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.memory import release_free_memory
+from mockserver.memory import collector_off, release_free_memory
 from mockserver.settings import Settings
 
 
@@ -82,21 +82,12 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def imports_frozen() -> Iterator[None]:
+def imports_frozen() -> AbstractContextManager[None]:
     """Import without the cyclic garbage collector, then freeze what the imports allocated
     (modules, classes, functions: they live as long as the process). The collector's passes
     over them cost ~0.05 s of every cold start, and each later full collection walked them
     again. Only the imports: the world is rebuilt on reset and must stay collectable."""
-    if not gc.isenabled():  # someone else's choice: leave it alone
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
+    return collector_off(then=gc.freeze)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

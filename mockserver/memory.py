@@ -1,8 +1,27 @@
-"""Giving memory back to the OS after a world is built or replaced."""
+"""Memory and the garbage collector around building worlds: the collector paused while one is
+built, freed heap pages given back to the OS afterwards."""
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_off(then: Callable[[], object]) -> Iterator[None]:
+    """Run the block without the cyclic garbage collector, then call `then` and switch the
+    collector back on. When someone else has switched it off, it is left alone (no `then`)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        then()
+        gc.enable()
 
 
 def release_free_memory() -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.memory import release_free_memory
+from mockserver.memory import collector_off, release_free_memory
 from mockserver.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,8 +28,7 @@ _current: ContextVar[OrdersBackend] = ContextVar("mockserver_backend")
 _current_session: ContextVar[str | None] = ContextVar("mockserver_session", default=None)
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused() -> AbstractContextManager[None]:
     """Run the block without the cyclic garbage collector, then collect the young generations.
 
     Building a world allocates ~10 container objects per order and keeps them all; the
@@ -37,15 +36,7 @@ def collector_paused() -> Iterator[None]:
     ~0.5 s at 100k). The one collection at the end moves the survivors to the oldest
     generation, so the first requests do not pay for traversing them instead.
     """
-    if not gc.isenabled():  # someone else's choice: leave it alone
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect(1)
+    return collector_off(then=lambda: gc.collect(1))
 
 
 def build_backend(settings: Settings) -> OrdersBackend:
