@@ -23,6 +23,14 @@ if TYPE_CHECKING:  # pragma: no cover
 DROPPED = 0  # journal status of a dropped connection
 
 
+async def wait_at_least(seconds: float) -> None:
+    """Sleep for no less than `seconds` by the clock the journal uses: asyncio may wake a timer
+    up to its clock resolution early, and an injected delay must really have been waited."""
+    deadline = time.perf_counter() + seconds
+    while (remaining := deadline - time.perf_counter()) > 0:
+        await asyncio.sleep(remaining)
+
+
 class ControlMiddleware:
     def __init__(self, app: ASGIApp, control: Control) -> None:
         self.app = app
@@ -101,7 +109,7 @@ class ControlMiddleware:
         delay: float,
     ) -> None:
         if delay > 0:
-            await asyncio.sleep(delay)
+            await wait_at_least(delay)
         if fault.status is None and not fault.drop:
             await self.app(scope, receive, recording_send)
             return
