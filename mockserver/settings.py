@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.yaml"
+# Shipped inside the package; `fixtures/` at the repository root links here.
+DEFAULT_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "default.yaml"
 
 
 @dataclass(frozen=True)

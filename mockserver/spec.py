@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
+# Shipped inside the package (a wheel carries it); `openapi/` at the repository root links here.
+OPENAPI_DIR = Path(__file__).resolve().parent / "openapi"
 SPEC_PATH = OPENAPI_DIR / "marketplace-orders.yaml"
 
 

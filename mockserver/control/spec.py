@@ -4,13 +4,14 @@ validate request bodies, so the document and the code cannot drift apart."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 from jsonschema import Draft4Validator
 
-CONTROL_SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "mock-control.yaml"
+from mockserver.spec import OPENAPI_DIR
+
+CONTROL_SPEC_PATH = OPENAPI_DIR / "mock-control.yaml"
 PREFIX = "/__mock__"
 
 _TYPE_MESSAGES = {
