@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockserver.agent.entities import (
+        AgentIdentity,
+        AgentProcessor,
+        AgentService,
+        ComponentUsage,
+        ComponentUserUsage,
+        OfferingUser,
+    )
 
 
 @dataclass(eq=False, slots=True)
@@ -127,6 +137,10 @@ class Resource:
     error_traceback: str = ""
     created: datetime | None = None
     modified: datetime | None = None
+    # written by the site agent (mockserver/agent): set_backend_metadata, refresh_last_sync
+    backend_metadata: dict[str, Any] = field(default_factory=dict)
+    last_sync: datetime | None = None
+    current_usages: dict[str, Any] = field(default_factory=dict)  # latest reported, per type
 
 
 @dataclass(frozen=True)
@@ -220,3 +234,10 @@ class World:
     grants: list[Grant] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
     keys: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> fixture key -> uuid
+    # the site agent's area (mockserver/agent/entities.py), in creation order
+    agent_identities: list[AgentIdentity] = field(default_factory=list)
+    agent_services: list[AgentService] = field(default_factory=list)
+    agent_processors: list[AgentProcessor] = field(default_factory=list)
+    component_usages: list[ComponentUsage] = field(default_factory=list)
+    component_user_usages: list[ComponentUserUsage] = field(default_factory=list)
+    offering_users: list[OfferingUser] = field(default_factory=list)

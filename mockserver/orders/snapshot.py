@@ -9,6 +9,14 @@ import dataclasses
 from datetime import date
 from typing import Any
 
+from mockserver.agent.entities import (
+    AgentIdentity,
+    AgentProcessor,
+    AgentService,
+    ComponentUsage,
+    ComponentUserUsage,
+    OfferingUser,
+)
 from mockserver.orders.entities import (
     Attachment,
     Category,
@@ -40,6 +48,16 @@ REFS: dict[type, dict[str, str]] = {
     Plan: {"offering": "-"},  # back-reference, restored from the parent offering
 }
 NESTED: dict[type, dict[str, type]] = {Offering: {"components": Component, "plans": Plan}}
+# The site agent's state (World attribute -> class), kept in creation order; absent from
+# exports written before it existed.
+AGENT_TABLES: dict[str, type] = {
+    "agent_identities": AgentIdentity,
+    "agent_services": AgentService,
+    "agent_processors": AgentProcessor,
+    "component_usages": ComponentUsage,
+    "component_user_usages": ComponentUserUsage,
+    "offering_users": OfferingUser,
+}
 
 
 def _encode_attachment(value: Attachment) -> dict[str, str]:
@@ -158,6 +176,7 @@ def export_world(world: World, extra: dict[str, Any] | None = None) -> dict[str,
             [g.user_uuid, g.role, g.scope_kind, g.scope_uuid] for g in world.grants),
         "orders": [encode(o) for o in sorted(world.orders, key=lambda o: (o.created, o.uuid))],
         "keys": {k: dict(sorted(v.items())) for k, v in sorted(world.keys.items())},
+        **{kind: [encode(x) for x in getattr(world, kind)] for kind in AGENT_TABLES},
         "extra": extra or {},
     }
 
@@ -187,4 +206,6 @@ def import_world(data: dict[str, Any]) -> tuple[World, dict[str, Any]]:
     world.grants = [Grant(*g) for g in data["grants"]]
     world.orders = load("orders", Order)
     world.keys = {k: dict(v) for k, v in data.get("keys", {}).items()}
+    for kind, cls in AGENT_TABLES.items():
+        setattr(world, kind, [decode(cls, d, tables) for d in data.get(kind, ())])
     return world, dict(data.get("extra") or {})

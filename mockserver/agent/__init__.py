@@ -1,0 +1,2 @@
+"""The waldur-site-agent area: agent identities, services and processors, provider-resource
+actions, component usages, offering users (docs/site-agent.md)."""
