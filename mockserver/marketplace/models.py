@@ -1,0 +1,458 @@
+"""Marketplace rules without HTTP: who sees which category, offering, plan, service provider and
+resource, the list filters and orderings, and the few derived objects (service providers,
+plugins, suggested names). Everything reads one session's world; nothing here mutates it.
+
+Visibility (docs/behaviour.md, "Marketplace"):
+  categories, service providers, plugins  every authenticated user
+  public offerings    staff/support: all; others: shared Active/Paused offerings, and private
+                      Active/Paused ones of an organization they belong to (any role there or in
+                      one of its projects) or that they manage as offering manager
+  provider offerings, plans (marketplace-plans), provider resources
+                      staff/support: all; others: offerings of organizations where they hold a
+                      customer role or the service-provider manager role, and offerings they
+                      manage (OFFERING.MANAGER)
+  resources (consumer view)
+                      as orders: project, project's organization, provider organization,
+                      offering manager, service-provider manager; staff/support: all
+Invisible or malformed uuids are 404s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mockserver import spec
+from mockserver.marketplace import filters as f
+from mockserver.marketplace.filters import Filter
+from mockserver.orders.entities import (
+    Category,
+    Customer,
+    Offering,
+    Plan,
+    Project,
+    Resource,
+    User,
+    World,
+)
+from mockserver.orders.exceptions import NotFound, ValidationError, detail
+from mockserver.orders.filters import parse_uuid
+from mockserver.orders.permissions import PermissionIndex
+from mockserver.orders.statemachine import OFFERING_TYPES
+from mockserver.world.generate import entity_uuid
+
+NOT_FOUND_MALFORMED = detail("Not found.")
+PUBLIC_STATES = frozenset({"Active", "Paused"})
+TERMINATED = "Terminated"
+# Django model integers (ordering by `o=state` sorts by them, as for orders).
+OFFERING_STATE_DB_INT = {"Draft": 1, "Active": 2, "Paused": 3, "Archived": 4, "Unavailable": 5}
+RESOURCE_STATE_DB_INT = {"Creating": 1, "OK": 2, "Erred": 3, "Updating": 4, "Terminating": 5,
+                         "Terminated": 6}
+
+
+def not_found(model: str) -> NotFound:
+    """DRF >= 3.15's Http404 text (reference §6)."""
+    return NotFound(detail(f"No {model} matches the given query."))
+
+
+@dataclass(frozen=True)
+class PluginComponent:
+    type: str
+    name: str
+    measured_unit: str
+    billing_type: str
+
+
+@dataclass(frozen=True)
+class Plugin:
+    offering_type: str
+    components: tuple[PluginComponent, ...] = ()
+    available_limits: tuple[str, ...] = ()
+
+
+# What each plugin registers (Waldur's plugin registry); any other type of the world's
+# offerings gets an item without components or limits.
+PLUGINS: dict[str, Plugin] = {
+    "Marketplace.Slurm": Plugin(
+        "Marketplace.Slurm",
+        (PluginComponent("cpu", "CPU", "hours", "usage"),
+         PluginComponent("gpu", "GPU", "hours", "usage"),
+         PluginComponent("ram", "RAM", "GB", "usage")),
+        ("cpu", "gpu", "ram")),
+    "Marketplace.Basic": Plugin("Marketplace.Basic"),
+    "Marketplace.Script": Plugin("Marketplace.Script"),
+    "Support.OfferingTemplate": Plugin("Support.OfferingTemplate"),
+    "Waldur.RemoteOffering": Plugin("Waldur.RemoteOffering"),
+}
+
+
+@dataclass(frozen=True)
+class ServiceProvider:
+    """Derived from a provider organization (one per customer that is a service provider or
+    owns an offering); its uuid is stable for a seed and the customer's fixture key."""
+
+    uuid: str
+    customer: Customer
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """The user's role scopes by kind (customer / project / offering / service_provider)."""
+
+    customer: frozenset[str]
+    project: frozenset[str]
+    offering: frozenset[str]
+    service_provider: frozenset[str]
+
+    @classmethod
+    def of(cls, perms: PermissionIndex, user: User) -> Scopes:
+        by_kind: dict[str, set[str]] = {
+            "customer": set(), "project": set(), "offering": set(), "service_provider": set()}
+        for _role, kind, uuid in perms.roles(user.uuid):
+            by_kind.setdefault(kind, set()).add(uuid)
+        return cls(**{k: frozenset(v) for k, v in by_kind.items()})
+
+
+def _uuid_of(value: str) -> str | None:
+    return parse_uuid(value) if isinstance(value, str) else None
+
+
+def _created(obj: Any) -> tuple[Any, str]:
+    return (obj.created or datetime.min, obj.uuid)
+
+
+def _nullable(value: Any) -> tuple[bool, Any]:
+    """PostgreSQL: NULLs sort after everything ascending."""
+    return (value is None, value if value is not None else "")
+
+
+class Marketplace:
+    """The marketplace view of one world. `resources` is the live uuid -> Resource table (the
+    orders backend adds a resource with every created order)."""
+
+    def __init__(self, world: World, perms: PermissionIndex,
+                 resources: Mapping[str, Resource]) -> None:
+        self.world = world
+        self.perms = perms
+        self.resources = resources
+        self.categories = {c.uuid: c for c in world.categories}
+        self.offerings = {o.uuid: o for o in world.offerings}
+        self.plans = {p.uuid: p for o in world.offerings for p in o.plans}
+        self.customers = {c.uuid: c for c in world.customers}
+        self.projects = {p.uuid: p for p in world.projects}
+        self.service_providers = self._build_service_providers()
+        self.provider_by_customer = {sp.customer.uuid: sp for sp in self.service_providers}
+
+    def _build_service_providers(self) -> list[ServiceProvider]:
+        owners = {o.customer.uuid for o in self.world.offerings}
+        return [ServiceProvider(entity_uuid(self.world.seed, "service-provider", c.key), c,
+                                c.created)
+                for c in self.world.customers if c.is_service_provider or c.uuid in owners]
+
+    # -- who is who ------------------------------------------------------------------------
+    @staticmethod
+    def privileged(user: User) -> bool:
+        return user.is_staff or user.is_support
+
+    def scopes(self, user: User) -> Scopes:
+        return Scopes.of(self.perms, user)
+
+    def member_customers(self, user: User) -> set[str]:
+        """Organizations the user belongs to: a role on it or on one of its projects."""
+        s = self.scopes(user)
+        return set(s.customer) | {self.projects[p].customer.uuid for p in s.project
+                                  if p in self.projects}
+
+    # -- offerings -------------------------------------------------------------------------
+    def public_visible(self, user: User, offering: Offering) -> bool:
+        if self.privileged(user):
+            return True
+        if offering.state not in PUBLIC_STATES:
+            return False
+        if offering.shared:
+            return True
+        s = self.scopes(user)
+        return offering.customer.uuid in self.member_customers(user) or offering.uuid in s.offering
+
+    def provider_visible(self, user: User, offering: Offering) -> bool:
+        if self.privileged(user):
+            return True
+        s = self.scopes(user)
+        return (offering.customer.uuid in s.customer or offering.customer.uuid in s.service_provider
+                or offering.uuid in s.offering)
+
+    def _offering_filters(self) -> dict[str, Filter]:
+        def orderable_by(o: Offering, customer_uuid: str) -> bool:
+            return o.shared or o.customer.uuid == customer_uuid
+
+        def project_customer(project_uuid: str) -> str | None:
+            project = self.projects.get(project_uuid)
+            return project.customer.uuid if project else None
+
+        return {
+            "state": Filter("choices", lambda o, v: o.state in v,
+                            lambda: spec.enum_values("OfferingState")),
+            "shared": Filter("bool", lambda o, v: o.shared is v),
+            "customer_uuid": Filter("uuid", lambda o, v: o.customer.uuid == v),
+            "category_uuid": Filter("uuid", lambda o, v: o.category.uuid == v),
+            "allowed_customer_uuid": Filter("uuid", orderable_by),
+            "project_uuid": Filter(
+                "uuid", lambda o, v: orderable_by(o, project_customer(v) or "")
+                and project_customer(v) is not None),
+            "name": Filter("text", lambda o, v: f.icontains(v, o.name)),
+            "type": Filter("strings", lambda o, v: o.type in v),
+        }
+
+    OFFERING_SORT: dict[str, Callable[[Offering], Any]] = {
+        "created": _created,
+        "name": lambda o: (o.name, o.uuid),
+        "state": lambda o: OFFERING_STATE_DB_INT.get(o.state, 0),
+        "type": lambda o: o.type,
+    }
+
+    def public_offerings(self, user: User, query: Mapping[str, list[str]]) -> list[Offering]:
+        items = [o for o in self.world.offerings if self.public_visible(user, o)]
+        return f.apply(items, query, self._offering_filters(),
+                       "marketplace_public_offerings_list", self.OFFERING_SORT, "name")
+
+    def public_offering(self, user: User, uuid: str) -> Offering:
+        offering = self.offerings.get(_uuid_of(uuid) or "")
+        if offering is None or not self.public_visible(user, offering):
+            raise not_found("Offering") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
+        return offering
+
+    def public_plan(self, user: User, uuid: str, plan_uuid: str) -> Plan:
+        """`/api/marketplace-public-offerings/<uuid>/plans/<plan_uuid>/`: the plan must be one of
+        that offering's."""
+        offering = self.public_offering(user, uuid)
+        plan = offering.plan_by_uuid(_uuid_of(plan_uuid) or "")
+        if plan is None:
+            raise not_found("Plan")
+        return plan
+
+    def provider_offerings(self, user: User, query: Mapping[str, list[str]]) -> list[Offering]:
+        items = [o for o in self.world.offerings if self.provider_visible(user, o)]
+        return f.apply(items, query, self._offering_filters(),
+                       "marketplace_provider_offerings_list", self.OFFERING_SORT, "name")
+
+    def provider_offering(self, user: User, uuid: str) -> Offering:
+        offering = self.offerings.get(_uuid_of(uuid) or "")
+        if offering is None or not self.provider_visible(user, offering):
+            raise not_found("Offering") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
+        return offering
+
+    # -- plans (provider view) ---------------------------------------------------------------
+    def provider_plans(self, user: User, query: Mapping[str, list[str]]) -> list[Plan]:
+        table = {"offering_uuid": Filter("uuid", lambda p, v: p.offering.uuid == v)}
+        items = [p for o in self.world.offerings if self.provider_visible(user, o)
+                 for p in o.plans]
+        position = {p.uuid: i for i, p in enumerate(self.plans.values())}
+        return f.apply(items, query, table, "marketplace_plans_list",
+                       {"position": lambda p: position[p.uuid]}, "position")
+
+    def provider_plan(self, user: User, uuid: str) -> Plan:
+        plan = self.plans.get(_uuid_of(uuid) or "")
+        if plan is None or plan.offering is None or not self.provider_visible(user, plan.offering):
+            raise not_found("Plan") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
+        return plan
+
+    def plan_resources_count(self, plan: Plan) -> int:
+        return sum(1 for r in self.resources.values()
+                   if r.plan is plan and r.state != TERMINATED)
+
+    # -- categories ------------------------------------------------------------------------
+    def categories_list(self, user: User, query: Mapping[str, list[str]]) -> list[Category]:
+        def has_offerings(c: Category, wanted: bool) -> bool:
+            return (self.available_offerings_count(user, c) > 0) is wanted
+
+        def of_provider(c: Category, customer_uuid: str) -> bool:
+            return any(o.category is c and o.customer.uuid == customer_uuid
+                       for o in self.world.offerings)
+
+        table = {
+            "has_offerings": Filter("bool", has_offerings),
+            "customer_uuid": Filter("uuid", of_provider),
+            "title": Filter("text", lambda c, v: f.icontains(v, c.title)),
+        }
+        order = {"title": lambda c: (c.title, c.uuid), "created": lambda c: c.uuid}
+        return f.apply(self.world.categories, query, table, "marketplace_categories_list",
+                       order, "title")
+
+    def category(self, user: User, uuid: str) -> Category:
+        category = self.categories.get(_uuid_of(uuid) or "")
+        if category is None:
+            raise not_found("Category") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
+        return category
+
+    def offering_count(self, category: Category) -> int:
+        """Shared offerings of the category in the catalogue (Active/Paused)."""
+        return sum(1 for o in self.world.offerings
+                   if o.category is category and o.shared and o.state in PUBLIC_STATES)
+
+    def available_offerings_count(self, user: User, category: Category) -> int:
+        """Offerings of the category the user sees in the catalogue (Active/Paused)."""
+        return sum(1 for o in self.world.offerings
+                   if o.category is category and o.state in PUBLIC_STATES
+                   and self.public_visible(user, o))
+
+    def global_categories(self, user: User, query: Mapping[str, list[str]]) -> dict[str, int]:
+        """Category uuid -> number of the user's (consumer view) resources not terminated."""
+        table = {
+            "customer_uuid": Filter("uuid", lambda r, v: r.project.customer.uuid == v),
+            "project_uuid": Filter("uuid", lambda r, v: r.project.uuid == v),
+        }
+        values = f.parse(query, table)
+        counts: dict[str, int] = {}
+        for r in self.visible_resources(user, "consumer"):
+            if r.state == TERMINATED:
+                continue
+            if all(table[k].keep(r, v) for k, v in values.items()):
+                cat = r.offering.category.uuid
+                counts[cat] = counts.get(cat, 0) + 1
+        return dict(sorted(counts.items()))
+
+    # -- plugins ---------------------------------------------------------------------------
+    def plugins(self) -> list[Plugin]:
+        """One item per known offering type, plus any other type the world's offerings have."""
+        types = set(PLUGINS) | set(OFFERING_TYPES) | {o.type for o in self.world.offerings}
+        return [PLUGINS.get(t, Plugin(t)) for t in sorted(types)]
+
+    # -- service providers -----------------------------------------------------------------
+    def service_providers_list(self, user: User,
+                               query: Mapping[str, list[str]]) -> list[ServiceProvider]:
+        table = {
+            "customer_uuid": Filter("uuid", lambda sp, v: sp.customer.uuid == v),
+            "name": Filter("text", lambda sp, v: f.icontains(v, sp.customer.name)),
+            "customer_keyword": Filter("text", lambda sp, v: f.icontains(
+                v, sp.customer.name, sp.customer.abbreviation)),
+        }
+        order = {"created": _created, "customer_name": lambda sp: (sp.customer.name, sp.uuid)}
+        return f.apply(self.service_providers, query, table,
+                       "marketplace_service_providers_list", order, "created")
+
+    def service_provider(self, user: User, uuid: str) -> ServiceProvider:
+        hex_ = _uuid_of(uuid)
+        sp = next((s for s in self.service_providers if s.uuid == hex_), None)
+        if sp is None:
+            raise not_found("ServiceProvider") if hex_ else NotFound(NOT_FOUND_MALFORMED)
+        return sp
+
+    def service_provider_offering_count(self, sp: ServiceProvider) -> int:
+        return sum(1 for o in self.world.offerings if o.customer is sp.customer)
+
+    # -- resources -------------------------------------------------------------------------
+    def resource_visible(self, user: User, resource: Resource, view: str) -> bool:
+        if self.privileged(user):
+            return True
+        s = self.scopes(user)
+        provider = resource.offering.customer.uuid
+        provider_side = (provider in s.customer or provider in s.service_provider
+                         or resource.offering.uuid in s.offering)
+        if view == "provider":
+            return provider_side
+        return (provider_side or resource.project.uuid in s.project
+                or resource.project.customer.uuid in s.customer)
+
+    def visible_resources(self, user: User, view: str) -> list[Resource]:
+        if self.privileged(user):
+            return list(self.resources.values())
+        return [r for r in self.resources.values() if self.resource_visible(user, r, view)]
+
+    RESOURCE_SORT: dict[str, Callable[[Resource], Any]] = {
+        "backend_id": lambda r: r.backend_id,
+        "created": _created,
+        "customer_name": lambda r: r.project.customer.name,
+        "end_date": lambda r: _nullable(r.end_date),
+        "name": lambda r: r.name,
+        "offering_name": lambda r: r.offering.name,
+        "plan_name": lambda r: _nullable(r.plan.name if r.plan else None),
+        "project_name": lambda r: r.project.name,
+        "state": lambda r: RESOURCE_STATE_DB_INT.get(r.state, 0),
+    }
+
+    def _resource_filters(self) -> dict[str, Filter]:
+        return {
+            "state": Filter("choices", lambda r, v: r.state in v,
+                            lambda: spec.enum_values("ResourceState")),
+            "offering_uuid": Filter("uuids", lambda r, v: r.offering.uuid in v),
+            "project_uuid": Filter("uuid", lambda r, v: r.project.uuid == v),
+            "customer_uuid": Filter("uuid", lambda r, v: r.project.customer.uuid == v),
+            "provider_uuid": Filter("uuid", lambda r, v: r.offering.customer.uuid == v),
+            "category_uuid": Filter("uuid", lambda r, v: r.offering.category.uuid == v),
+            "offering_type": Filter("text", lambda r, v: r.offering.type == v),
+            "name": Filter("text", lambda r, v: f.icontains(v, r.name)),
+            "backend_id": Filter("text", lambda r, v: r.backend_id == v),
+            "query": Filter("text", lambda r, v: f.icontains(v, r.name, r.backend_id, r.uuid)),
+        }
+
+    def resources_list(self, user: User, query: Mapping[str, list[str]],
+                       view: str = "consumer") -> list[Resource]:
+        op = ("marketplace_resources_list" if view == "consumer"
+              else "marketplace_provider_resources_list")
+        return f.apply(self.visible_resources(user, view), query, self._resource_filters(), op,
+                       self.RESOURCE_SORT, "created")
+
+    def resource(self, user: User, uuid: str, view: str = "consumer") -> Resource:
+        hex_ = _uuid_of(uuid)
+        resource = self.resources.get(hex_ or "")
+        if resource is None or not self.resource_visible(user, resource, view):
+            raise not_found("Resource") if hex_ else NotFound(NOT_FOUND_MALFORMED)
+        return resource
+
+    def suggest_name(self, user: User, body: Any) -> str:
+        """`<project slug>-<offering slug>-<n>`, n = 1 + the project's resources of the offering.
+        `project` / `offering` are uuids the user may use (else the DRF 400 texts)."""
+        if not isinstance(body, dict):
+            raise ValidationError({"non_field_errors": [
+                f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]})
+        errors: dict[str, list[str]] = {}
+        project = self._body_uuid(body, "project", errors, self.projects,
+                                  lambda p: self._project_member(user, p))
+        offering = self._body_uuid(body, "offering", errors, self.offerings,
+                                   lambda o: self.public_visible(user, o))
+        if errors:
+            raise ValidationError(errors)
+        assert project is not None and offering is not None
+        n = 1 + sum(1 for r in self.resources.values()
+                    if r.project is project and r.offering is offering)
+        return f"{project.slug}-{offering.slug}-{n}"
+
+    def _project_member(self, user: User, project: Project) -> bool:
+        if self.privileged(user):
+            return True
+        s = self.scopes(user)
+        return project.uuid in s.project or project.customer.uuid in s.customer
+
+    @staticmethod
+    def _body_uuid(body: dict[str, Any], name: str, errors: dict[str, list[str]],
+                   table: Mapping[str, Any], visible: Callable[[Any], bool]) -> Any:
+        """DRF UUIDField + a queryset lookup, with DRF's texts."""
+        if name not in body:
+            errors[name] = ["This field is required."]
+            return None
+        value = body[name]
+        if value is None:
+            errors[name] = ["This field may not be null."]
+            return None
+        hex_ = _uuid_of(value) if isinstance(value, str) else None
+        if hex_ is None:
+            errors[name] = ["Must be a valid UUID."]
+            return None
+        obj = table.get(hex_)
+        if obj is None or not visible(obj):
+            errors[name] = [f'Invalid pk "{value}" - object does not exist.']
+            return None
+        return obj
+
+
+def for_backend(backend: Any) -> Marketplace:
+    """The session backend's Marketplace, built once per world (its catalogue does not change
+    at run time; resources are read live from the backend's table)."""
+    rules = getattr(backend, "_marketplace", None)
+    if rules is None or rules.world is not backend.world:
+        rules = Marketplace(backend.world, backend.perms, backend.resources)
+        backend._marketplace = rules
+    return rules
