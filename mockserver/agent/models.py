@@ -584,7 +584,7 @@ def set_usage(backend: Any, user: User, data: Any) -> list[ComponentUsage]:
         else:
             hex_ = parse_uuid(body["resource"]) if isinstance(body["resource"], str) else None
             resource = backend.resources.get(hex_) if hex_ else None
-            if resource is None or not sees(backend, user, resource.offering):
+            if resource is None or not _resource_visible(backend, user, resource):
                 errors["resource"] = [f'Object with uuid={body["resource"]} does not exist.']
         when = _datetime(body, "date", errors) or backend.clock.anchor
         usages = body.get("usages")
@@ -648,15 +648,19 @@ def _upsert_usage(backend: Any, user: User, resource: Resource, ctype: str, amou
     return usage
 
 
+def _resource_visible(backend: Any, user: User, resource: Resource) -> bool:
+    """The provider side, or the consumer's project / customer (the consumer views)."""
+    perms = backend.perms
+    return (sees(backend, user, resource.offering)
+            or perms.has(user.uuid, "ORDER.LIST", "project", resource.project.uuid)
+            or perms.has(user.uuid, "ORDER.LIST", "customer", resource.project.customer.uuid))
+
+
 def _usage_visible(backend: Any, user: User, usage: ComponentUsage) -> Resource | None:
     resource = backend.resources.get(usage.resource_uuid)
-    if resource is None:
+    if resource is None or not _resource_visible(backend, user, resource):
         return None
-    if sees(backend, user, resource.offering) or backend.perms.has(
-            user.uuid, "ORDER.LIST", "project", resource.project.uuid) or backend.perms.has(
-            user.uuid, "ORDER.LIST", "customer", resource.project.customer.uuid):
-        return resource
-    return None
+    return resource
 
 
 def _dates(values: Sequence[str]) -> set[date]:

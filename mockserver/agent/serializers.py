@@ -21,6 +21,7 @@ from mockserver.orders.entities import Offering, User
 from mockserver.world.clock import format_instant
 
 DEFAULT_EXPOSED_FIELDS = ("username", "full_name", "email")
+NO_VERSION_CHECK = "The stub does not check agent versions."
 
 
 def shaped(schema_name: str, values: dict[str, Any], fields: Iterable[str] | None = None
@@ -68,7 +69,7 @@ def render_identity(backend: Any, identity: AgentIdentity, base: str,
         "created_by": hexid(identity.created_by_uuid) if identity.created_by_uuid else None,
         "name": identity.name, "created": _dt(identity.created),
         "modified": _dt(identity.modified), "services": services,
-        "compatibility": {"status": "unknown", "message": "The stub does not check agent versions."},
+        "compatibility": {"status": "unknown", "message": NO_VERSION_CHECK},
         "version": identity.version, "dependencies": [dict(d) for d in identity.dependencies],
         "config_file_path": identity.config_file_path,
         "config_file_content": identity.config_file_content,
