@@ -11,23 +11,19 @@ from starlette.responses import Response
 from mockserver.agent import models
 from mockserver.agent import serializers as ser
 from mockserver.auth import current_user
+from mockserver.listing import list_response
 from mockserver.orders.responses import (
-    JSON,
     Req,
     empty_response,
     handler,
     json_body,
     json_response,
 )
-from mockserver.pagination import paginate
 from mockserver.registry import current_backend
 
 
 def _page(req: Req, items: Sequence[Any], render: Callable[[Any], Any]) -> Response:
-    page = paginate(items, req.query, req.path_url, req.query_string)
-    if req.scope["method"] == "HEAD":
-        return Response(b"", headers=page.headers, media_type=JSON)
-    return json_response([render(item) for item in page.items], headers=page.headers)
+    return list_response(req, items, render)
 
 
 # -- agent identities, services, processors ----------------------------------------------------

@@ -18,6 +18,7 @@ from mockserver.agent.entities import (
     OfferingUser,
 )
 from mockserver.orders.entities import Offering, User
+from mockserver.rendering import render
 from mockserver.world.clock import format_instant
 
 DEFAULT_EXPOSED_FIELDS = ("username", "full_name", "email")
@@ -26,11 +27,8 @@ NO_VERSION_CHECK = "The stub does not check agent versions."
 
 def shaped(schema_name: str, values: dict[str, Any], fields: Iterable[str] | None = None
            ) -> dict[str, Any]:
-    """`values` in the schema's property order; only `fields` when given (unknown names are
-    ignored, as DRF's sparse fieldsets do)."""
-    names = spec.schema_properties(schema_name)
-    wanted = set(fields) if fields else None
-    return {n: values[n] for n in names if n in values and (wanted is None or n in wanted)}
+    """`values` in the schema's property order, restricted to `fields` (mockserver.rendering)."""
+    return render(schema_name, values, fields)
 
 
 def hexid(hex_: str) -> str:
