@@ -277,3 +277,44 @@ def test_documented_agent_config_matches_the_default_fixtures(api: Api) -> None:
         c.type for c in api.backend.offerings[slurm(api)].components}
     assert offering["backend_settings"]["allocation_prefix"] + "existing-allocation" == \
         api.get(f"{PR}{resource(api)}/", PROVIDER).json()["backend_id"]
+
+
+def test_answers_parse_with_the_published_client_models(api: Api) -> None:
+    """Every answer the agent parses goes through waldur-api-client's own models."""
+    from waldur_api_client.models import (
+        AgentIdentity,
+        AgentProcessor,
+        AgentService,
+        ComponentUsage,
+        ComponentUserUsage,
+        OfferingUser,
+        OfferingUserAttributeConfig,
+        ProjectUser,
+        Status,
+    )
+
+    identity = register(api)
+    AgentIdentity.from_dict(identity)
+    service = api.post(f"{IDENTITIES}{identity['uuid']}/register_service/", PROVIDER,
+                       json={"name": "report", "mode": "report"}).json()
+    assert AgentService.from_dict(service).identity.hex == identity["uuid"]
+    processor = api.post(f"/api/marketplace-site-agent-services/{service['uuid']}/"
+                         "register_processor/", PROVIDER,
+                         json={"name": "P", "backend_type": "slurm"}).json()
+    AgentProcessor.from_dict(processor)
+    uuid = resource(api)
+    Status.from_dict(api.post(f"{PR}{uuid}/set_backend_id/", PROVIDER,
+                              json={"backend_id": "a_x"}).json())
+    for member in api.get(f"{PR}{uuid}/team/", PROVIDER).json():
+        assert ProjectUser.from_dict(member).offering_user_username == member["username"]
+    for ou in api.get("/api/marketplace-offering-users/", PROVIDER).json():
+        OfferingUser.from_dict(ou)
+    OfferingUserAttributeConfig.from_dict(api.get(
+        f"/api/marketplace-provider-offerings/{slurm(api)}/user-attribute-config/",
+        PROVIDER).json())
+    report(api, uuid, "2026-12-01T00:00:00Z", cpu="2.5")
+    usage = api.get(USAGES, PROVIDER).json()[0]
+    assert float(ComponentUsage.from_dict(usage).usage) == 2.5
+    api.post(f"{USAGES}{usage['uuid']}/set_user_usages/", PROVIDER,
+             json={"usages": [{"username": "proj_admin", "usage": "1"}]})
+    ComponentUserUsage.from_dict(api.get(USER_USAGES, PROVIDER).json()[0])
