@@ -284,3 +284,79 @@ def test_state_export_import_and_reset_cover_the_structure_area(waldur_mock) -> 
     assert httpx.post(login, json={"username": "staff", "password": "staff"}).status_code == 200
     r = httpx.get(waldur_mock.url + CUSTOMERS, headers=waldur_mock.auth("cons_owner"))
     assert [c["name"] for c in r.json()] == ["Consumer Org"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Boot calls, fixed and empty answers
+
+
+def test_roles_are_served_anonymously_with_their_permissions(api: Api) -> None:
+    r = api.get("/api/roles/")
+    assert r.status_code == 200 and r.headers["x-result-count"] == "7"
+    roles = {x["name"]: x for x in r.json()}
+    assert "ORDER.APPROVE" in roles["CUSTOMER.OWNER"]["permissions"]
+    assert "ORDER.APPROVE" not in roles["PROJECT.MANAGER"]["permissions"]
+    assert roles["CUSTOMER.MANAGER"]["content_type"] == "service_provider"
+    assert roles["CUSTOMER.OWNER"]["users_count"] == 3
+    one = api.get(f"/api/roles/{roles['PROJECT.MEMBER']['uuid']}/")
+    assert one.status_code == 200 and one.json() == roles["PROJECT.MEMBER"]
+    assert api.get("/api/roles/" + "0" * 32 + "/").json() == {
+        "detail": "No Role matches the given query."}
+
+
+def test_permissions_of_me_are_roles_homeport_can_resolve(api: Api) -> None:
+    names = {x["name"] for x in api.get("/api/roles/").json()}
+    for user in ("cons_owner", "proj_admin", "off_manager", "sp_manager"):
+        for perm in api.get(ME, user).json()["permissions"]:
+            assert perm["role_name"] in names
+
+
+def test_configuration_boots_homeport(api: Api) -> None:
+    r = api.get("/api/configuration/")
+    assert r.status_code == 200
+    conf = r.json()
+    assert conf["WALDUR_CORE"]["AUTHENTICATION_METHODS"] == ["LOCAL_SIGNIN"]
+    assert ["en", "English"] in conf["LANGUAGES"] and conf["LANGUAGE_CODE"] == "en"
+    for key in ("FEATURES", "WALDUR_AUTH_SAML2", "WALDUR_MARKETPLACE"):
+        assert isinstance(conf[key], dict)
+    for key in ("USER_MANDATORY_FIELDS", "FULL_PAGE_TITLE"):
+        assert key in conf["WALDUR_CORE"]
+    from mockserver import spec
+
+    assert conf == spec.response_example("configuration_retrieve")  # the contract's example
+
+
+def test_version_and_health_check(api: Api) -> None:
+    assert api.get("/api/version/", "staff").json() == {"version": "8.1.3"}
+    assert api.get("/api/version/").status_code == 200
+    r = api.get("/health-check/")
+    assert r.status_code == 200 and set(r.json().values()) == {"working"}
+
+
+EMPTY_LISTS = ["/api/identity-providers/", "/api/customer-credits/?customer_uuid=x",
+               "/api/marketplace-project-update-requests/?state=pending",
+               "/api/marketplace-checklists/", "/api/marketplace-offering-permissions/?customer=x",
+               "/api/marketplace-robot-accounts/?resource=http://x/"]
+
+
+@pytest.mark.parametrize("path", EMPTY_LISTS)
+def test_empty_answers(api: Api, path: str) -> None:
+    r = api.get(path, "staff")
+    assert r.status_code == 200 and r.json() == []
+    assert r.headers["x-result-count"] == "0"
+    assert 'rel="first"' in r.headers["link"]
+    h = api.head(path, "staff")
+    assert h.status_code == 200 and h.headers["x-result-count"] == "0" and h.content == b""
+
+
+@pytest.mark.parametrize("path", EMPTY_LISTS[1:])
+def test_empty_answers_still_need_a_token(api: Api, path: str) -> None:
+    r = api.get(path)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("path", ["/api/no-such-endpoint/", "/api/marketplace-nothing/",
+                                  "/api/users/me/extra/", "/api/customers/x/y/"])
+def test_unknown_paths_stay_404(api: Api, path: str) -> None:
+    r = api.get(path, "staff")
+    assert r.status_code == 404 and r.json() == {"detail": "Not found."}
