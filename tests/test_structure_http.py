@@ -360,3 +360,41 @@ def test_empty_answers_still_need_a_token(api: Api, path: str) -> None:
 def test_unknown_paths_stay_404(api: Api, path: str) -> None:
     r = api.get(path, "staff")
     assert r.status_code == 404 and r.json() == {"detail": "Not found."}
+
+
+# ---------------------------------------------------------------------------------------------
+# The published client parses every structure answer
+
+
+def test_waldur_api_client_parses_the_structure_answers(api: Api) -> None:
+    from waldur_api_client import models as m
+
+    def parse(model, path, user="staff"):
+        r = api.get(path, user)
+        assert r.status_code == 200, (path, r.text)
+        body = r.json()
+        return [model.from_dict(x) for x in body] if isinstance(body, list) else \
+            model.from_dict(body)
+
+    me = parse(m.User, ME, "cons_owner")
+    assert me.token == api.token("cons_owner")
+    assert me.permissions[0].role_name == "CUSTOMER.OWNER"
+    assert str(me.permissions[0].scope_uuid.hex) == api.uuid("customers", "consumer")
+    assert all(isinstance(u, m.User) for u in parse(m.User, USERS))
+    customers = parse(m.Customer, CUSTOMERS)
+    assert {c.name for c in customers} >= {"Consumer Org"}
+    projects = parse(m.Project, PROJECTS + "?page_size=50")
+    assert projects[0].customer_uuid.hex in {c.uuid.hex for c in customers}
+    roles = parse(m.RoleDetails, "/api/roles/")
+    assert {r.content_type for r in roles} >= {m.RoleType.CUSTOMER, m.RoleType.PROJECT}
+    assert parse(m.Version, "/api/version/").version == "8.1.3"
+    assert parse(m.IdentityProvider, "/api/identity-providers/") == []
+    assert parse(m.CustomerCredit, "/api/customer-credits/") == []
+    token = m.CoreAuthToken.from_dict(api.post(LOGIN, json={"username": "staff",
+                                                            "password": "staff"}).json())
+    assert token.token == api.token("staff")
+    failed = m.AuthTokenChallenge.from_dict(api.post(LOGIN, json={"username": "staff",
+                                                                  "password": "x"}).json())
+    assert failed.detail == "Invalid username/password."
+    conf = m.ConfigurationRetrieveResponse200.from_dict(api.get("/api/configuration/").json())
+    assert "WALDUR_CORE" in conf
