@@ -333,7 +333,7 @@ def test_version_and_health_check(api: Api) -> None:
     assert r.status_code == 200 and set(r.json().values()) == {"working"}
 
 
-EMPTY_LISTS = ["/api/identity-providers/", "/api/customer-credits/?customer_uuid=x",
+EMPTY_LISTS = ["/api/identity-providers/", "/api/customer-credits/?customer_uuid=",
                "/api/marketplace-project-update-requests/?state=pending",
                "/api/marketplace-checklists/", "/api/marketplace-offering-permissions/?customer=x",
                "/api/marketplace-robot-accounts/?resource=http://x/"]
@@ -398,3 +398,8 @@ def test_waldur_api_client_parses_the_structure_answers(api: Api) -> None:
     assert failed.detail == "Invalid username/password."
     conf = m.ConfigurationRetrieveResponse200.from_dict(api.get("/api/configuration/").json())
     assert "WALDUR_CORE" in conf
+
+
+def test_customer_credits_check_their_filter(api: Api) -> None:
+    r = api.get("/api/customer-credits/?customer_uuid=AAA", "staff")
+    assert r.status_code == 400 and r.json() == {"customer_uuid": ["Enter a valid UUID."]}

@@ -201,7 +201,17 @@ async def empty_list() -> Response:
 
 # Lists the world does not model (docs/daily-use.md lists them): always empty.
 identity_providers_list = identity_providers_count = empty_list
-customer_credits_list = customer_credits_count = empty_list
+
+
+@handler
+async def customer_credits_list() -> Response:
+    """Always empty (the world models no credits), but its filter is checked as the server's."""
+    req = Req()
+    Filters(req.query).uuids("customer_uuid", lambda c: c).apply([])
+    return list_response(req, [], dict)
+
+
+customer_credits_count = customer_credits_list
 marketplace_project_update_requests_list = marketplace_project_update_requests_count = empty_list
 marketplace_checklists_list = marketplace_checklists_count = empty_list
 marketplace_offering_permissions_list = marketplace_offering_permissions_count = empty_list
