@@ -169,3 +169,11 @@ def request_properties(operation_id: str, media_type: str) -> dict[str, dict[str
     content = (request_body(operation_id) or {}).get("content", {})
     ref = content.get(media_type, {}).get("schema", {}).get("$ref")
     return property_schemas(ref_name(ref)) if ref is not None else {}
+
+
+def response_example(operation_id: str, status: str = "200") -> Any:
+    """The `example` of an operation's JSON response: what the stub serves for a fixed answer
+    (configuration, version, health check), so that the contract shows exactly that."""
+    method, path = operations()[operation_id]
+    response = load_spec()["paths"][path][method.lower()]["responses"][status]
+    return response["content"]["application/json"]["example"]

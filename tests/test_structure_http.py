@@ -284,3 +284,122 @@ def test_state_export_import_and_reset_cover_the_structure_area(waldur_mock) -> 
     assert httpx.post(login, json={"username": "staff", "password": "staff"}).status_code == 200
     r = httpx.get(waldur_mock.url + CUSTOMERS, headers=waldur_mock.auth("cons_owner"))
     assert [c["name"] for c in r.json()] == ["Consumer Org"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Boot calls, fixed and empty answers
+
+
+def test_roles_are_served_anonymously_with_their_permissions(api: Api) -> None:
+    r = api.get("/api/roles/")
+    assert r.status_code == 200 and r.headers["x-result-count"] == "7"
+    roles = {x["name"]: x for x in r.json()}
+    assert "ORDER.APPROVE" in roles["CUSTOMER.OWNER"]["permissions"]
+    assert "ORDER.APPROVE" not in roles["PROJECT.MANAGER"]["permissions"]
+    assert roles["CUSTOMER.MANAGER"]["content_type"] == "service_provider"
+    assert roles["CUSTOMER.OWNER"]["users_count"] == 3
+    one = api.get(f"/api/roles/{roles['PROJECT.MEMBER']['uuid']}/")
+    assert one.status_code == 200 and one.json() == roles["PROJECT.MEMBER"]
+    assert api.get("/api/roles/" + "0" * 32 + "/").json() == {
+        "detail": "No Role matches the given query."}
+
+
+def test_permissions_of_me_are_roles_homeport_can_resolve(api: Api) -> None:
+    names = {x["name"] for x in api.get("/api/roles/").json()}
+    for user in ("cons_owner", "proj_admin", "off_manager", "sp_manager"):
+        for perm in api.get(ME, user).json()["permissions"]:
+            assert perm["role_name"] in names
+
+
+def test_configuration_boots_homeport(api: Api) -> None:
+    r = api.get("/api/configuration/")
+    assert r.status_code == 200
+    conf = r.json()
+    assert conf["WALDUR_CORE"]["AUTHENTICATION_METHODS"] == ["LOCAL_SIGNIN"]
+    assert ["en", "English"] in conf["LANGUAGES"] and conf["LANGUAGE_CODE"] == "en"
+    for key in ("FEATURES", "WALDUR_AUTH_SAML2", "WALDUR_MARKETPLACE"):
+        assert isinstance(conf[key], dict)
+    for key in ("USER_MANDATORY_FIELDS", "FULL_PAGE_TITLE"):
+        assert key in conf["WALDUR_CORE"]
+    from mockserver import spec
+
+    assert conf == spec.response_example("configuration_retrieve")  # the contract's example
+
+
+def test_version_and_health_check(api: Api) -> None:
+    assert api.get("/api/version/", "staff").json() == {"version": "8.1.3"}
+    assert api.get("/api/version/").status_code == 200
+    r = api.get("/health-check/")
+    assert r.status_code == 200 and set(r.json().values()) == {"working"}
+
+
+EMPTY_LISTS = ["/api/identity-providers/", "/api/customer-credits/?customer_uuid=",
+               "/api/marketplace-project-update-requests/?state=pending",
+               "/api/marketplace-checklists/", "/api/marketplace-offering-permissions/?customer=x",
+               "/api/marketplace-robot-accounts/?resource=http://x/"]
+
+
+@pytest.mark.parametrize("path", EMPTY_LISTS)
+def test_empty_answers(api: Api, path: str) -> None:
+    r = api.get(path, "staff")
+    assert r.status_code == 200 and r.json() == []
+    assert r.headers["x-result-count"] == "0"
+    assert 'rel="first"' in r.headers["link"]
+    h = api.head(path, "staff")
+    assert h.status_code == 200 and h.headers["x-result-count"] == "0" and h.content == b""
+
+
+@pytest.mark.parametrize("path", EMPTY_LISTS[1:])
+def test_empty_answers_still_need_a_token(api: Api, path: str) -> None:
+    r = api.get(path)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("path", ["/api/no-such-endpoint/", "/api/marketplace-nothing/",
+                                  "/api/users/me/extra/", "/api/customers/x/y/"])
+def test_unknown_paths_stay_404(api: Api, path: str) -> None:
+    r = api.get(path, "staff")
+    assert r.status_code == 404 and r.json() == {"detail": "Not found."}
+
+
+# ---------------------------------------------------------------------------------------------
+# The published client parses every structure answer
+
+
+def test_waldur_api_client_parses_the_structure_answers(api: Api) -> None:
+    from waldur_api_client import models as m
+
+    def parse(model, path, user="staff"):
+        r = api.get(path, user)
+        assert r.status_code == 200, (path, r.text)
+        body = r.json()
+        return [model.from_dict(x) for x in body] if isinstance(body, list) else \
+            model.from_dict(body)
+
+    me = parse(m.User, ME, "cons_owner")
+    assert me.token == api.token("cons_owner")
+    assert me.permissions[0].role_name == "CUSTOMER.OWNER"
+    assert str(me.permissions[0].scope_uuid.hex) == api.uuid("customers", "consumer")
+    assert all(isinstance(u, m.User) for u in parse(m.User, USERS))
+    customers = parse(m.Customer, CUSTOMERS)
+    assert {c.name for c in customers} >= {"Consumer Org"}
+    projects = parse(m.Project, PROJECTS + "?page_size=50")
+    assert projects[0].customer_uuid.hex in {c.uuid.hex for c in customers}
+    roles = parse(m.RoleDetails, "/api/roles/")
+    assert {r.content_type for r in roles} >= {m.RoleType.CUSTOMER, m.RoleType.PROJECT}
+    assert parse(m.Version, "/api/version/").version == "8.1.3"
+    assert parse(m.IdentityProvider, "/api/identity-providers/") == []
+    assert parse(m.CustomerCredit, "/api/customer-credits/") == []
+    token = m.CoreAuthToken.from_dict(api.post(LOGIN, json={"username": "staff",
+                                                            "password": "staff"}).json())
+    assert token.token == api.token("staff")
+    failed = m.AuthTokenChallenge.from_dict(api.post(LOGIN, json={"username": "staff",
+                                                                  "password": "x"}).json())
+    assert failed.detail == "Invalid username/password."
+    conf = m.ConfigurationRetrieveResponse200.from_dict(api.get("/api/configuration/").json())
+    assert "WALDUR_CORE" in conf
+
+
+def test_customer_credits_check_their_filter(api: Api) -> None:
+    r = api.get("/api/customer-credits/?customer_uuid=AAA", "staff")
+    assert r.status_code == 400 and r.json() == {"customer_uuid": ["Enter a valid UUID."]}

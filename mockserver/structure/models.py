@@ -11,11 +11,15 @@ support).
 
 from __future__ import annotations
 
+import uuid as uuid_mod
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.orders.entities import Customer, Grant, Project, User
 from mockserver.orders.exceptions import ApiError, detail
+from mockserver.orders.permissions import ROLE_PERMISSIONS, ROLE_SCOPES
+from mockserver.world.generate import NAMESPACE
 
 INVALID_CREDENTIALS = "Invalid username/password."
 # Grant scope kind -> `scope_type` of a permission (waldur_api_client.models.RoleType values).
@@ -167,3 +171,39 @@ def permissions(backend: Any, user: User) -> Iterable[dict[str, Any]]:
             "customer_uuid": customer.uuid if customer is not None else None,
             "customer_name": customer.name if customer is not None else None,
         }
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles (GET /api/roles/, anonymous): the roles the permission table knows
+
+
+ROLE_DESCRIPTIONS = {
+    "CUSTOMER.OWNER": "Organization owner",
+    "CUSTOMER.SUPPORT": "Organization support",
+    "CUSTOMER.MANAGER": "Service provider manager",
+    "PROJECT.ADMIN": "Project administrator",
+    "PROJECT.MANAGER": "Project manager",
+    "PROJECT.MEMBER": "Project member",
+    "OFFERING.MANAGER": "Offering manager",
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    uuid: str
+    name: str
+    description: str
+    permissions: tuple[str, ...]
+    content_type: str
+
+
+def roles() -> list[Role]:
+    """Every role of `orders.permissions.ROLE_PERMISSIONS`, by name; uuids derived from the
+    name (the same in every world)."""
+    return [Role(uuid_mod.uuid5(NAMESPACE, f"role:{name}").hex, name,
+                 ROLE_DESCRIPTIONS.get(name, name), tuple(sorted(perms)), ROLE_SCOPES[name])
+            for name, perms in sorted(ROLE_PERMISSIONS.items())]
+
+
+def role_users_count(backend: Any, role: Role) -> int:
+    return len({g.user_uuid for g in backend.world.grants if g.role == role.name})

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.responses import Response
 
+from mockserver import spec
 from mockserver.handlers import (
     Req,
     current_backend,
     current_user,
+    dump_json,
     handler,
     json_body,
     json_response,
@@ -17,6 +21,9 @@ from mockserver.listing import Filters, Ordering, list_response, lookup, object_
 from mockserver.orders.fields import FieldErrors, body_dict, char_field
 from mockserver.rendering import Links
 from mockserver.structure import models, serializers
+
+JSON = "application/json"
+Handler = Callable[..., Awaitable[Response]]
 
 CUSTOMER_ORDERING = Ordering(
     keys={"name": lambda c: text_key(c.name), "abbreviation": lambda c: text_key(c.abbreviation),
@@ -145,3 +152,67 @@ async def projects_retrieve(uuid: str) -> Response:
     obj = lookup(backend.projects, uuid, "Project",
                  lambda p: models.can_see_project(backend, user, p))
     return object_response(req, serializers.project(backend, obj, Links(req.base_url)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Boot: roles (anonymous), fixed answers, empty answers
+
+
+@handler
+async def roles_list() -> Response:
+    req = Req()
+    backend = current_backend()
+    links = Links(req.base_url)
+    return list_response(req, models.roles(), lambda r: serializers.role(backend, r, links))
+
+
+roles_count = roles_list
+
+
+@handler
+async def roles_retrieve(uuid: str) -> Response:
+    req = Req()
+    backend = current_backend()
+    found = lookup({r.uuid: r for r in models.roles()}, uuid, "Role")
+    return object_response(req, serializers.role(backend, found, Links(req.base_url)))
+
+
+def _example_answer(operation_id: str) -> Handler:
+    """A fixed answer: the operation's example in the contract (configuration, version...)."""
+    body = dump_json(spec.response_example(operation_id))
+
+    async def answer() -> Response:
+        return Response(body, media_type=JSON)
+
+    answer.__name__ = answer.__qualname__ = operation_id
+    return handler(answer)
+
+
+configuration_retrieve = _example_answer("configuration_retrieve")
+version_retrieve = _example_answer("version_retrieve")
+health_check = _example_answer("health_check")
+
+
+@handler
+async def empty_list() -> Response:
+    """The real server's answer when it has nothing: `[]`, `X-Result-Count: 0`, one page."""
+    return list_response(Req(), [], dict)
+
+
+# Lists the world does not model (docs/daily-use.md lists them): always empty.
+identity_providers_list = identity_providers_count = empty_list
+
+
+@handler
+async def customer_credits_list() -> Response:
+    """Always empty (the world models no credits), but its filter is checked as the server's."""
+    req = Req()
+    Filters(req.query).uuids("customer_uuid", lambda c: c).apply([])
+    return list_response(req, [], dict)
+
+
+customer_credits_count = customer_credits_list
+marketplace_project_update_requests_list = marketplace_project_update_requests_count = empty_list
+marketplace_checklists_list = marketplace_checklists_count = empty_list
+marketplace_offering_permissions_list = marketplace_offering_permissions_count = empty_list
+marketplace_robot_accounts_list = marketplace_robot_accounts_count = empty_list

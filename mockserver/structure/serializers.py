@@ -132,3 +132,16 @@ def project(backend: Any, obj: Project, links: Links) -> dict[str, Any]:
         "effective_end_date": _date(obj.end_date),
         "is_in_grace_period": False,
     })
+
+
+def role(backend: Any, obj: models.Role, links: Links) -> dict[str, Any]:
+    return render("RoleDetails", {
+        "uuid": obj.uuid,
+        "name": obj.name,
+        "description": obj.description,
+        "permissions": list(obj.permissions),
+        "is_system_role": True,
+        "is_active": True,
+        "users_count": models.role_users_count(backend, obj),
+        "content_type": obj.content_type,
+    })
