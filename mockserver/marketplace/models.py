@@ -144,6 +144,8 @@ class Marketplace:
         self.customers = {c.uuid: c for c in world.customers}
         self.projects = {p.uuid: p for p in world.projects}
         self.service_providers = self._build_service_providers()
+        self._scopes: dict[str, Scopes] = {}  # grants do not change at run time
+        self._members: dict[str, frozenset[str]] = {}
         self.provider_by_customer = {sp.customer.uuid: sp for sp in self.service_providers}
 
     def _build_service_providers(self) -> list[ServiceProvider]:
@@ -158,13 +160,19 @@ class Marketplace:
         return user.is_staff or user.is_support
 
     def scopes(self, user: User) -> Scopes:
-        return Scopes.of(self.perms, user)
+        scopes = self._scopes.get(user.uuid)
+        if scopes is None:
+            scopes = self._scopes[user.uuid] = Scopes.of(self.perms, user)
+        return scopes
 
-    def member_customers(self, user: User) -> set[str]:
+    def member_customers(self, user: User) -> frozenset[str]:
         """Organizations the user belongs to: a role on it or on one of its projects."""
-        s = self.scopes(user)
-        return set(s.customer) | {self.projects[p].customer.uuid for p in s.project
-                                  if p in self.projects}
+        members = self._members.get(user.uuid)
+        if members is None:
+            s = self.scopes(user)
+            members = self._members[user.uuid] = s.customer | frozenset(
+                self.projects[p].customer.uuid for p in s.project if p in self.projects)
+        return members
 
     # -- offerings -------------------------------------------------------------------------
     def public_visible(self, user: User, offering: Offering) -> bool:
