@@ -101,8 +101,9 @@ def ordering(query: Mapping[str, list[str]], operation_id: str) -> str | None:
 
 def apply(items: Iterable[T], query: Mapping[str, list[str]], table: Mapping[str, Filter],
           operation_id: str, sort_keys: Mapping[str, Callable[[T], Any]],
-          default: str) -> list[T]:
-    """Filter `items` by the table, then order by `o` (or `default`); ties by the default key.
+          default: str, presorted: bool = False) -> list[T]:
+    """Filter `items` by the table, then order by `o` (or `default`); ties keep the default
+    order. `presorted`: `items` already come in the default order (no sort needed for it).
     Bad parameters (filters and `o`) are reported together in one 400."""
     errors: dict[str, Any] = {}
     try:
@@ -117,12 +118,14 @@ def apply(items: Iterable[T], query: Mapping[str, list[str]], table: Mapping[str
         order = default
     if errors:
         raise ValidationError(errors)
-    kept = [it for it in items
-            if all(table[name].keep(it, value) for name, value in values.items())]
-    key = order.lstrip("-")
-    base = sort_keys[default.lstrip("-")]
-    kept.sort(key=base)
-    if key != default.lstrip("-"):
+    kept = list(items)
+    for name, value in values.items():  # one pass per filter: no per-item generator
+        keep = table[name].keep
+        kept = [it for it in kept if keep(it, value)]
+    key, base = order.lstrip("-"), default.lstrip("-")
+    if not presorted:
+        kept.sort(key=sort_keys[base])
+    if key != base:
         kept.sort(key=sort_keys[key], reverse=order.startswith("-"))
     elif order.startswith("-"):
         kept.reverse()

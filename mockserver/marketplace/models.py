@@ -146,6 +146,7 @@ class Marketplace:
         self.service_providers = self._build_service_providers()
         self._scopes: dict[str, Scopes] = {}  # grants do not change at run time
         self._members: dict[str, frozenset[str]] = {}
+        self._by_created: tuple[int, list[Resource]] | None = None
         self.provider_by_customer = {sp.customer.uuid: sp for sp in self.service_providers}
 
     def _build_service_providers(self) -> list[ServiceProvider]:
@@ -365,9 +366,20 @@ class Marketplace:
                 or resource.project.customer.uuid in s.customer)
 
     def visible_resources(self, user: User, view: str) -> list[Resource]:
+        """In `created` order."""
+        everything = self._resources_by_created()
         if self.privileged(user):
-            return list(self.resources.values())
-        return [r for r in self.resources.values() if self.resource_visible(user, r, view)]
+            return everything
+        return [r for r in everything if self.resource_visible(user, r, view)]
+
+    def _resources_by_created(self) -> list[Resource]:
+        """Resources are only ever added and their `created` never changes: the sorted list
+        stays valid until the table grows (a copy is handed out)."""
+        cached = self._by_created
+        if cached is None or cached[0] != len(self.resources):
+            cached = self._by_created = (len(self.resources),
+                                         sorted(self.resources.values(), key=_created))
+        return list(cached[1])
 
     RESOURCE_SORT: dict[str, Callable[[Resource], Any]] = {
         "backend_id": lambda r: r.backend_id,
@@ -401,7 +413,7 @@ class Marketplace:
         op = ("marketplace_resources_list" if view == "consumer"
               else "marketplace_provider_resources_list")
         return f.apply(self.visible_resources(user, view), query, self._resource_filters(), op,
-                       self.RESOURCE_SORT, "created")
+                       self.RESOURCE_SORT, "created", presorted=True)
 
     def resource(self, user: User, uuid: str, view: str = "consumer") -> Resource:
         hex_ = _uuid_of(uuid)
