@@ -4,7 +4,8 @@ Middleware, outermost first (all pure ASGI):
   RequestGuardMiddleware   session backend (X-Mock-Session), body size cap, `/media/` files,
                            missing trailing slash -> 301, `?x-auth-token=` -> Authorization
   Connexion stack          exceptions -> FastPathMiddleware (mockserver.fastpath: GET list and
-                           retrieve, same code, else falls through) -> routing -> security
+                           retrieve, same code, else falls through) -> AreaFastPathMiddleware
+                           (mockserver.fastroutes: the other areas' GETs) -> routing -> security
                            (mockserver.auth.token_info) ->
                            request validation (mockserver.validators) -> response validation
                            (optional) -> handlers (mockserver.orders.responses)
@@ -33,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import auth, spec
 from mockserver.fastpath import FastPathMiddleware
+from mockserver.fastroutes import AreaFastPathMiddleware
 from mockserver.orders.exceptions import ApiError, NotAuthenticated, detail
 from mockserver.orders.responses import dump_json
 from mockserver.registry import BackendRegistry, SessionMiddleware
@@ -339,6 +341,8 @@ def create_app(
         registry=registry,
     )
     app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
+                       settings=settings)
+    app.add_middleware(AreaFastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                        settings=settings)
     from mockserver import control
 
