@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver import spec
-from mockserver.marketplace import filters as f
-from mockserver.marketplace.models import Marketplace, for_backend
+from mockserver.marketplace.models import ORDERINGS, Marketplace, for_backend
 from mockserver.orders.exceptions import NotFound, ValidationError
 from mockserver.orders.models import OrdersBackend
 from mockserver.world.generate import build_world
@@ -45,13 +44,13 @@ def test_resources_are_read_live(backend: OrdersBackend) -> None:
     fresh = OrdersBackend.from_snapshot(backend.snapshot())
     rules = for_backend(fresh)
     staff = user(fresh, "staff")
-    before = len(rules.resources_list(staff, {"page_size": ["300"]}))
+    before = len(rules.resources_list(staff, []))
     slurm = fresh.offerings[key(fresh, "offerings", "slurm")]
     project = fresh.projects[key(fresh, "projects", "consumer-main")]
     order = fresh.create_order(staff, {
         "offering": f"http://x/api/marketplace-public-offerings/{slurm.uuid}/",
         "project": f"http://x/api/projects/{project.uuid}/", "attributes": {"name": "n"}})
-    after = rules.resources_list(staff, {})
+    after = rules.resources_list(staff, [])
     assert len(after) == before + 1
     assert rules.resource(staff, order.resource.uuid) is order.resource
 
@@ -83,25 +82,30 @@ def test_resource_views(backend: OrdersBackend, rules: Marketplace) -> None:
 
 def test_filter_errors_are_collected(rules: Marketplace, backend: OrdersBackend) -> None:
     with pytest.raises(ValidationError) as exc:
-        rules.resources_list(user(backend, "staff"), {
-            "state": ["OK", "Nope"], "project_uuid": ["x"], "o": ["nope"]})
+        rules.resources_list(user(backend, "staff"), [
+            ("state", "OK"), ("state", "Nope"), ("project_uuid", "x"), ("o", "nope")])
     assert exc.value.body == {
         "state": ["Select a valid choice. Nope is not one of the available choices."],
         "project_uuid": ["Enter a valid UUID."],
         "o": ["Select a valid choice. nope is not one of the available choices."]}
 
 
-def test_ordering_choices_come_from_the_contract() -> None:
-    assert f.ordering_choices("marketplace_service_providers_list") == (
-        "customer_name", "-customer_name")
-    assert "-created" in f.ordering_choices("marketplace_public_offerings_list")
+@pytest.mark.parametrize("operation", sorted(ORDERINGS))
+def test_ordering_keys_are_the_contracts(operation: str) -> None:
+    method, path = spec.operations()[operation]
+    params = spec.load_spec()["paths"][path][method.lower()]["parameters"]
+    resolved = [spec.load_spec()["components"]["parameters"][spec.ref_name(p["$ref"])]
+                if "$ref" in p else p for p in params]
+    o = next(p for p in resolved if p["name"] == "o")
+    keys = set(ORDERINGS[operation].keys)
+    assert set(o["schema"]["items"]["enum"]) == keys | {f"-{k}" for k in keys}
 
 
 def test_unparseable_boolean_is_ignored(rules: Marketplace, backend: OrdersBackend) -> None:
     staff = user(backend, "staff")
-    assert rules.public_offerings(staff, {"shared": ["maybe"]}) == rules.public_offerings(
-        staff, {})
-    assert all(o.shared for o in rules.public_offerings(staff, {"shared": ["TRUE"]}))
+    assert rules.public_offerings(staff, [("shared", "maybe")]) == rules.public_offerings(
+        staff, [])
+    assert all(o.shared for o in rules.public_offerings(staff, [("shared", "TRUE")]))
 
 
 def test_service_providers_are_stable(backend: OrdersBackend, rules: Marketplace) -> None:
