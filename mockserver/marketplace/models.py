@@ -19,14 +19,20 @@ Invisible or malformed uuids are 404s.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from mockserver import spec
-from mockserver.marketplace import filters as f
-from mockserver.marketplace.filters import Filter
+from mockserver.listing import (
+    Filters,
+    Ordering,
+    filter_and_order,
+    lookup,
+    parse_uuid,
+    text_key,
+)
 from mockserver.orders.entities import (
     Category,
     Customer,
@@ -37,24 +43,18 @@ from mockserver.orders.entities import (
     User,
     World,
 )
-from mockserver.orders.exceptions import NotFound, ValidationError, detail
-from mockserver.orders.filters import parse_uuid
+from mockserver.orders.exceptions import ValidationError
 from mockserver.orders.permissions import PermissionIndex
 from mockserver.orders.statemachine import OFFERING_TYPES
 from mockserver.world.generate import entity_uuid
 
-NOT_FOUND_MALFORMED = detail("Not found.")
+Query = Sequence[tuple[str, str]]  # the decoded query string, repeated keys kept
 PUBLIC_STATES = frozenset({"Active", "Paused"})
 TERMINATED = "Terminated"
 # Django model integers (ordering by `o=state` sorts by them, as for orders).
 OFFERING_STATE_DB_INT = {"Draft": 1, "Active": 2, "Paused": 3, "Archived": 4, "Unavailable": 5}
 RESOURCE_STATE_DB_INT = {"Creating": 1, "OK": 2, "Erred": 3, "Updating": 4, "Terminating": 5,
                          "Terminated": 6}
-
-
-def not_found(model: str) -> NotFound:
-    """DRF >= 3.15's Http404 text (reference §6)."""
-    return NotFound(detail(f"No {model} matches the given query."))
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class Scopes:
         return cls(**{k: frozenset(v) for k, v in by_kind.items()})
 
 
-def _uuid_of(value: str) -> str | None:
+def _uuid_of(value: Any) -> str | None:
     return parse_uuid(value) if isinstance(value, str) else None
 
 
@@ -127,6 +127,41 @@ def _created(obj: Any) -> tuple[Any, str]:
 def _nullable(value: Any) -> tuple[bool, Any]:
     """PostgreSQL: NULLs sort after everything ascending."""
     return (value is None, value if value is not None else "")
+
+
+# `o=` per list: the keys are the contract's `o` values (a test compares them); strict, as
+# django-filter's OrderingFilter (400 on another value).
+OFFERING_ORDERING = Ordering(keys={
+    "created": _created,
+    "name": lambda o: text_key(o.name),
+    "state": lambda o: OFFERING_STATE_DB_INT.get(o.state, 0),
+    "type": lambda o: o.type,
+}, default=("name",), strict=True, tiebreak=lambda o: o.uuid)
+CATEGORY_ORDERING = Ordering(keys={"title": lambda c: text_key(c.title)}, default=("title",),
+                             strict=True, tiebreak=lambda c: c.uuid)
+SERVICE_PROVIDER_ORDERING = Ordering(
+    keys={"customer_name": lambda sp: text_key(sp.customer.name)}, strict=True,
+    tiebreak=_created)
+# Resources come in `created` order already (Marketplace.visible_resources): no tiebreak sort.
+RESOURCE_ORDERING = Ordering(keys={
+    "backend_id": lambda r: r.backend_id,
+    "created": _created,
+    "customer_name": lambda r: text_key(r.project.customer.name),
+    "end_date": lambda r: _nullable(r.end_date),
+    "name": lambda r: text_key(r.name),
+    "offering_name": lambda r: text_key(r.offering.name),
+    "plan_name": lambda r: _nullable(r.plan.name if r.plan else None),
+    "project_name": lambda r: text_key(r.project.name),
+    "state": lambda r: RESOURCE_STATE_DB_INT.get(r.state, 0),
+}, strict=True)
+ORDERINGS = {
+    "marketplace_categories_list": CATEGORY_ORDERING,
+    "marketplace_public_offerings_list": OFFERING_ORDERING,
+    "marketplace_provider_offerings_list": OFFERING_ORDERING,
+    "marketplace_service_providers_list": SERVICE_PROVIDER_ORDERING,
+    "marketplace_resources_list": RESOURCE_ORDERING,
+    "marketplace_provider_resources_list": RESOURCE_ORDERING,
+}
 
 
 class Marketplace:
@@ -144,6 +179,9 @@ class Marketplace:
         self.customers = {c.uuid: c for c in world.customers}
         self.projects = {p.uuid: p for p in world.projects}
         self.service_providers = self._build_service_providers()
+        self._scopes: dict[str, Scopes] = {}  # grants do not change at run time
+        self._members: dict[str, frozenset[str]] = {}
+        self._by_created: tuple[int, list[Resource]] | None = None
         self.provider_by_customer = {sp.customer.uuid: sp for sp in self.service_providers}
 
     def _build_service_providers(self) -> list[ServiceProvider]:
@@ -158,13 +196,19 @@ class Marketplace:
         return user.is_staff or user.is_support
 
     def scopes(self, user: User) -> Scopes:
-        return Scopes.of(self.perms, user)
+        scopes = self._scopes.get(user.uuid)
+        if scopes is None:
+            scopes = self._scopes[user.uuid] = Scopes.of(self.perms, user)
+        return scopes
 
-    def member_customers(self, user: User) -> set[str]:
+    def member_customers(self, user: User) -> frozenset[str]:
         """Organizations the user belongs to: a role on it or on one of its projects."""
-        s = self.scopes(user)
-        return set(s.customer) | {self.projects[p].customer.uuid for p in s.project
-                                  if p in self.projects}
+        members = self._members.get(user.uuid)
+        if members is None:
+            s = self.scopes(user)
+            members = self._members[user.uuid] = s.customer | frozenset(
+                self.projects[p].customer.uuid for p in s.project if p in self.projects)
+        return members
 
     # -- offerings -------------------------------------------------------------------------
     def public_visible(self, user: User, offering: Offering) -> bool:
@@ -174,8 +218,8 @@ class Marketplace:
             return False
         if offering.shared:
             return True
-        s = self.scopes(user)
-        return offering.customer.uuid in self.member_customers(user) or offering.uuid in s.offering
+        return (offering.customer.uuid in self.member_customers(user)
+                or offering.uuid in self.scopes(user).offering)
 
     def provider_visible(self, user: User, offering: Offering) -> bool:
         if self.privileged(user):
@@ -184,108 +228,97 @@ class Marketplace:
         return (offering.customer.uuid in s.customer or offering.customer.uuid in s.service_provider
                 or offering.uuid in s.offering)
 
-    def _offering_filters(self) -> dict[str, Filter]:
-        def orderable_by(o: Offering, customer_uuid: str) -> bool:
-            return o.shared or o.customer.uuid == customer_uuid
+    def _offerings(self, items: list[Offering], query: Query, operation_id: str
+                   ) -> list[Offering]:
+        def orderable_by(customer_uuid: str | None) -> Callable[[Offering], bool]:
+            return lambda o: customer_uuid is not None and (
+                o.shared or o.customer.uuid == customer_uuid)
 
-        def project_customer(project_uuid: str) -> str | None:
-            project = self.projects.get(project_uuid)
-            return project.customer.uuid if project else None
+        filters = (Filters(query)
+                   .choices("state", lambda o: o.state, spec.enum_values("OfferingState"))
+                   .boolean("shared", lambda o: o.shared)
+                   .uuids("customer_uuid", lambda o: o.customer.uuid)
+                   .uuids("category_uuid", lambda o: o.category.uuid)
+                   .text("name", lambda o: o.name)
+                   .where(self._type_filter(query)))
+        allowed = self._uuid_value(filters, "allowed_customer_uuid")
+        if allowed is not None:
+            filters.where(orderable_by(allowed))
+        project = self._uuid_value(filters, "project_uuid")
+        if project is not None:
+            owner = self.projects.get(project)
+            filters.where(orderable_by(owner.customer.uuid if owner else None))
+        return filter_and_order(filters, ORDERINGS[operation_id], items, query)
 
-        return {
-            "state": Filter("choices", lambda o, v: o.state in v,
-                            lambda: spec.enum_values("OfferingState")),
-            "shared": Filter("bool", lambda o, v: o.shared is v),
-            "customer_uuid": Filter("uuid", lambda o, v: o.customer.uuid == v),
-            "category_uuid": Filter("uuid", lambda o, v: o.category.uuid == v),
-            "allowed_customer_uuid": Filter("uuid", orderable_by),
-            "project_uuid": Filter(
-                "uuid", lambda o, v: orderable_by(o, project_customer(v) or "")
-                and project_customer(v) is not None),
-            "name": Filter("text", lambda o, v: f.icontains(v, o.name)),
-            "type": Filter("strings", lambda o, v: o.type in v),
-        }
+    @staticmethod
+    def _type_filter(query: Query) -> Callable[[Offering], bool]:
+        """`type` (repeatable, any of; no validation, as LooseMultipleChoiceFilter)."""
+        wanted = {v for k, v in query if k == "type" and v != ""}
+        return (lambda o: o.type in wanted) if wanted else (lambda o: True)
 
-    OFFERING_SORT: dict[str, Callable[[Offering], Any]] = {
-        "created": _created,
-        "name": lambda o: (o.name, o.uuid),
-        "state": lambda o: OFFERING_STATE_DB_INT.get(o.state, 0),
-        "type": lambda o: o.type,
-    }
+    @staticmethod
+    def _uuid_value(filters: Filters, name: str) -> str | None:
+        """The last value of a uuid parameter (hex); a malformed one is recorded as the 400."""
+        raw = [v for k, v in filters.query if k == name and v.strip() != ""]
+        if not raw:
+            return None
+        hex_ = _uuid_of(raw[-1])
+        if hex_ is None:
+            filters.errors[name] = ["Enter a valid UUID."]
+        return hex_
 
-    def public_offerings(self, user: User, query: Mapping[str, list[str]]) -> list[Offering]:
+    def public_offerings(self, user: User, query: Query) -> list[Offering]:
         items = [o for o in self.world.offerings if self.public_visible(user, o)]
-        return f.apply(items, query, self._offering_filters(),
-                       "marketplace_public_offerings_list", self.OFFERING_SORT, "name")
+        return self._offerings(items, query, "marketplace_public_offerings_list")
 
     def public_offering(self, user: User, uuid: str) -> Offering:
-        offering = self.offerings.get(_uuid_of(uuid) or "")
-        if offering is None or not self.public_visible(user, offering):
-            raise not_found("Offering") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
-        return offering
+        return lookup(self.offerings, uuid, "Offering", lambda o: self.public_visible(user, o))
 
     def public_plan(self, user: User, uuid: str, plan_uuid: str) -> Plan:
         """`/api/marketplace-public-offerings/<uuid>/plans/<plan_uuid>/`: the plan must be one of
         that offering's."""
         offering = self.public_offering(user, uuid)
-        plan = offering.plan_by_uuid(_uuid_of(plan_uuid) or "")
-        if plan is None:
-            raise not_found("Plan")
-        return plan
+        return lookup({p.uuid: p for p in offering.plans}, plan_uuid, "Plan")
 
-    def provider_offerings(self, user: User, query: Mapping[str, list[str]]) -> list[Offering]:
+    def provider_offerings(self, user: User, query: Query) -> list[Offering]:
         items = [o for o in self.world.offerings if self.provider_visible(user, o)]
-        return f.apply(items, query, self._offering_filters(),
-                       "marketplace_provider_offerings_list", self.OFFERING_SORT, "name")
+        return self._offerings(items, query, "marketplace_provider_offerings_list")
 
     def provider_offering(self, user: User, uuid: str) -> Offering:
-        offering = self.offerings.get(_uuid_of(uuid) or "")
-        if offering is None or not self.provider_visible(user, offering):
-            raise not_found("Offering") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
-        return offering
+        return lookup(self.offerings, uuid, "Offering", lambda o: self.provider_visible(user, o))
 
     # -- plans (provider view) ---------------------------------------------------------------
-    def provider_plans(self, user: User, query: Mapping[str, list[str]]) -> list[Plan]:
-        table = {"offering_uuid": Filter("uuid", lambda p, v: p.offering.uuid == v)}
+    def provider_plans(self, user: User, query: Query) -> list[Plan]:
+        """In catalogue order (offerings, then their plans)."""
         items = [p for o in self.world.offerings if self.provider_visible(user, o)
                  for p in o.plans]
-        position = {p.uuid: i for i, p in enumerate(self.plans.values())}
-        return f.apply(items, query, table, "marketplace_plans_list",
-                       {"position": lambda p: position[p.uuid]}, "position")
+        return Filters(query).uuids("offering_uuid", lambda p: p.offering.uuid).apply(items)
 
     def provider_plan(self, user: User, uuid: str) -> Plan:
-        plan = self.plans.get(_uuid_of(uuid) or "")
-        if plan is None or plan.offering is None or not self.provider_visible(user, plan.offering):
-            raise not_found("Plan") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
-        return plan
+        return lookup(self.plans, uuid, "Plan", lambda p: p.offering is not None
+                      and self.provider_visible(user, p.offering))
 
     def plan_resources_count(self, plan: Plan) -> int:
         return sum(1 for r in self.resources.values()
                    if r.plan is plan and r.state != TERMINATED)
 
     # -- categories ------------------------------------------------------------------------
-    def categories_list(self, user: User, query: Mapping[str, list[str]]) -> list[Category]:
-        def has_offerings(c: Category, wanted: bool) -> bool:
-            return (self.available_offerings_count(user, c) > 0) is wanted
+    def categories_list(self, user: User, query: Query) -> list[Category]:
+        def of_provider(customer_uuid: str) -> Callable[[Category], bool]:
+            return lambda c: any(o.category is c and o.customer.uuid == customer_uuid
+                                 for o in self.world.offerings)
 
-        def of_provider(c: Category, customer_uuid: str) -> bool:
-            return any(o.category is c and o.customer.uuid == customer_uuid
-                       for o in self.world.offerings)
-
-        table = {
-            "has_offerings": Filter("bool", has_offerings),
-            "customer_uuid": Filter("uuid", of_provider),
-            "title": Filter("text", lambda c, v: f.icontains(v, c.title)),
-        }
-        order = {"title": lambda c: (c.title, c.uuid), "created": lambda c: c.uuid}
-        return f.apply(self.world.categories, query, table, "marketplace_categories_list",
-                       order, "title")
+        filters = (Filters(query)
+                   .boolean("has_offerings",
+                            lambda c: self.available_offerings_count(user, c) > 0)
+                   .text("title", lambda c: c.title))
+        provider = self._uuid_value(filters, "customer_uuid")
+        if provider is not None:
+            filters.where(of_provider(provider))
+        return filter_and_order(filters, CATEGORY_ORDERING, self.world.categories, query)
 
     def category(self, user: User, uuid: str) -> Category:
-        category = self.categories.get(_uuid_of(uuid) or "")
-        if category is None:
-            raise not_found("Category") if _uuid_of(uuid) else NotFound(NOT_FOUND_MALFORMED)
-        return category
+        return lookup(self.categories, uuid, "Category")
 
     def offering_count(self, category: Category) -> int:
         """Shared offerings of the category in the catalogue (Active/Paused)."""
@@ -298,20 +331,17 @@ class Marketplace:
                    if o.category is category and o.state in PUBLIC_STATES
                    and self.public_visible(user, o))
 
-    def global_categories(self, user: User, query: Mapping[str, list[str]]) -> dict[str, int]:
+    def global_categories(self, user: User, query: Query) -> dict[str, int]:
         """Category uuid -> number of the user's (consumer view) resources not terminated."""
-        table = {
-            "customer_uuid": Filter("uuid", lambda r, v: r.project.customer.uuid == v),
-            "project_uuid": Filter("uuid", lambda r, v: r.project.uuid == v),
-        }
-        values = f.parse(query, table)
+        resources = (Filters(query)
+                     .uuids("customer_uuid", lambda r: r.project.customer.uuid)
+                     .uuids("project_uuid", lambda r: r.project.uuid)
+                     .where(lambda r: r.state != TERMINATED)
+                     .apply(self.visible_resources(user, "consumer")))
         counts: dict[str, int] = {}
-        for r in self.visible_resources(user, "consumer"):
-            if r.state == TERMINATED:
-                continue
-            if all(table[k].keep(r, v) for k, v in values.items()):
-                cat = r.offering.category.uuid
-                counts[cat] = counts.get(cat, 0) + 1
+        for r in resources:
+            cat = r.offering.category.uuid
+            counts[cat] = counts.get(cat, 0) + 1
         return dict(sorted(counts.items()))
 
     # -- plugins ---------------------------------------------------------------------------
@@ -321,24 +351,17 @@ class Marketplace:
         return [PLUGINS.get(t, Plugin(t)) for t in sorted(types)]
 
     # -- service providers -----------------------------------------------------------------
-    def service_providers_list(self, user: User,
-                               query: Mapping[str, list[str]]) -> list[ServiceProvider]:
-        table = {
-            "customer_uuid": Filter("uuid", lambda sp, v: sp.customer.uuid == v),
-            "name": Filter("text", lambda sp, v: f.icontains(v, sp.customer.name)),
-            "customer_keyword": Filter("text", lambda sp, v: f.icontains(
-                v, sp.customer.name, sp.customer.abbreviation)),
-        }
-        order = {"created": _created, "customer_name": lambda sp: (sp.customer.name, sp.uuid)}
-        return f.apply(self.service_providers, query, table,
-                       "marketplace_service_providers_list", order, "created")
+    def service_providers_list(self, user: User, query: Query) -> list[ServiceProvider]:
+        filters = (Filters(query)
+                   .uuids("customer_uuid", lambda sp: sp.customer.uuid)
+                   .text("name", lambda sp: sp.customer.name)
+                   .text("customer_keyword", lambda sp: sp.customer.name,
+                         lambda sp: sp.customer.abbreviation))
+        return filter_and_order(filters, SERVICE_PROVIDER_ORDERING, self.service_providers,
+                                query)
 
     def service_provider(self, user: User, uuid: str) -> ServiceProvider:
-        hex_ = _uuid_of(uuid)
-        sp = next((s for s in self.service_providers if s.uuid == hex_), None)
-        if sp is None:
-            raise not_found("ServiceProvider") if hex_ else NotFound(NOT_FOUND_MALFORMED)
-        return sp
+        return lookup({sp.uuid: sp for sp in self.service_providers}, uuid, "ServiceProvider")
 
     def service_provider_offering_count(self, sp: ServiceProvider) -> int:
         return sum(1 for o in self.world.offerings if o.customer is sp.customer)
@@ -357,50 +380,40 @@ class Marketplace:
                 or resource.project.customer.uuid in s.customer)
 
     def visible_resources(self, user: User, view: str) -> list[Resource]:
+        """In `created` order."""
+        everything = self._resources_by_created()
         if self.privileged(user):
-            return list(self.resources.values())
-        return [r for r in self.resources.values() if self.resource_visible(user, r, view)]
+            return everything
+        return [r for r in everything if self.resource_visible(user, r, view)]
 
-    RESOURCE_SORT: dict[str, Callable[[Resource], Any]] = {
-        "backend_id": lambda r: r.backend_id,
-        "created": _created,
-        "customer_name": lambda r: r.project.customer.name,
-        "end_date": lambda r: _nullable(r.end_date),
-        "name": lambda r: r.name,
-        "offering_name": lambda r: r.offering.name,
-        "plan_name": lambda r: _nullable(r.plan.name if r.plan else None),
-        "project_name": lambda r: r.project.name,
-        "state": lambda r: RESOURCE_STATE_DB_INT.get(r.state, 0),
-    }
+    def _resources_by_created(self) -> list[Resource]:
+        """Resources are only ever added and their `created` never changes: the sorted list
+        stays valid until the table grows (a copy is handed out)."""
+        cached = self._by_created
+        if cached is None or cached[0] != len(self.resources):
+            cached = self._by_created = (len(self.resources),
+                                         sorted(self.resources.values(), key=_created))
+        return list(cached[1])
 
-    def _resource_filters(self) -> dict[str, Filter]:
-        return {
-            "state": Filter("choices", lambda r, v: r.state in v,
-                            lambda: spec.enum_values("ResourceState")),
-            "offering_uuid": Filter("uuids", lambda r, v: r.offering.uuid in v),
-            "project_uuid": Filter("uuid", lambda r, v: r.project.uuid == v),
-            "customer_uuid": Filter("uuid", lambda r, v: r.project.customer.uuid == v),
-            "provider_uuid": Filter("uuid", lambda r, v: r.offering.customer.uuid == v),
-            "category_uuid": Filter("uuid", lambda r, v: r.offering.category.uuid == v),
-            "offering_type": Filter("text", lambda r, v: r.offering.type == v),
-            "name": Filter("text", lambda r, v: f.icontains(v, r.name)),
-            "backend_id": Filter("text", lambda r, v: r.backend_id == v),
-            "query": Filter("text", lambda r, v: f.icontains(v, r.name, r.backend_id, r.uuid)),
-        }
-
-    def resources_list(self, user: User, query: Mapping[str, list[str]],
-                       view: str = "consumer") -> list[Resource]:
-        op = ("marketplace_resources_list" if view == "consumer"
-              else "marketplace_provider_resources_list")
-        return f.apply(self.visible_resources(user, view), query, self._resource_filters(), op,
-                       self.RESOURCE_SORT, "created")
+    def resources_list(self, user: User, query: Query, view: str = "consumer"
+                       ) -> list[Resource]:
+        filters = (Filters(query)
+                   .choices("state", lambda r: r.state, spec.enum_values("ResourceState"))
+                   .uuids("offering_uuid", lambda r: r.offering.uuid, many=True)
+                   .uuids("project_uuid", lambda r: r.project.uuid)
+                   .uuids("customer_uuid", lambda r: r.project.customer.uuid)
+                   .uuids("provider_uuid", lambda r: r.offering.customer.uuid)
+                   .uuids("category_uuid", lambda r: r.offering.category.uuid)
+                   .exact("offering_type", lambda r: r.offering.type)
+                   .text("name", lambda r: r.name)
+                   .exact("backend_id", lambda r: r.backend_id)
+                   .text("query", lambda r: r.name, lambda r: r.backend_id, lambda r: r.uuid))
+        return filter_and_order(filters, RESOURCE_ORDERING, self.visible_resources(user, view),
+                                query)
 
     def resource(self, user: User, uuid: str, view: str = "consumer") -> Resource:
-        hex_ = _uuid_of(uuid)
-        resource = self.resources.get(hex_ or "")
-        if resource is None or not self.resource_visible(user, resource, view):
-            raise not_found("Resource") if hex_ else NotFound(NOT_FOUND_MALFORMED)
-        return resource
+        return lookup(self.resources, uuid, "Resource",
+                      lambda r: self.resource_visible(user, r, view))
 
     def suggest_name(self, user: User, body: Any) -> str:
         """`<project slug>-<offering slug>-<n>`, n = 1 + the project's resources of the offering.

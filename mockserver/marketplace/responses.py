@@ -1,40 +1,30 @@
 """Connexion handlers of openapi/marketplace.yaml, one per operationId: request -> Marketplace
-rules (models.py) -> serializer -> response. No rules here."""
+rules (models.py) -> serializer -> response, through the shared list machinery (listing.py).
+No rules here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from starlette.responses import Response
 
-from mockserver.auth import current_user
+from mockserver.handlers import Req, current_backend, current_user, handler, json_body
+from mockserver.handlers import json_response as json
+from mockserver.listing import list_response, object_response
 from mockserver.marketplace import serializers as ser
 from mockserver.marketplace.models import Marketplace, for_backend
-from mockserver.orders.responses import JSON, Req, handler, json_body, json_response
-from mockserver.pagination import paginate
-from mockserver.registry import current_backend
+from mockserver.rendering import Links
 
 
 def _rules() -> Marketplace:
     return for_backend(current_backend())
 
 
-def _listing(req: Req, items: Sequence[Any], render: Callable[[Any], Any]) -> Response:
-    """One page (X-Result-Count, Link); HEAD: the headers only."""
-    page = paginate(items, req.query, req.path_url, req.query_string)
-    if req.scope["method"] == "HEAD":
-        return Response(b"", headers=page.headers, media_type=JSON)
-    return json_response([render(x) for x in page.items], headers=page.headers)
-
-
 # -- categories -------------------------------------------------------------------------------
 @handler
 async def marketplace_categories_list() -> Response:
     req, user, rules = Req(), current_user(), _rules()
-    items = rules.categories_list(user, req.multi())
-    return _listing(req, items, lambda c: ser.render_category(c, user, rules, req.base_url,
-                                                              req.fields))
+    links = Links(req.base_url)
+    return list_response(req, rules.categories_list(user, req.query),
+                         lambda c: ser.category(c, user, rules, links))
 
 
 marketplace_categories_count = marketplace_categories_list
@@ -43,22 +33,23 @@ marketplace_categories_count = marketplace_categories_list
 @handler
 async def marketplace_categories_retrieve(uuid: str) -> Response:
     req, user, rules = Req(), current_user(), _rules()
-    category = rules.category(user, uuid)
-    return json_response(ser.render_category(category, user, rules, req.base_url, req.fields))
+    return object_response(req, ser.category(rules.category(user, uuid), user, rules,
+                                             Links(req.base_url)))
 
 
 @handler
 async def marketplace_global_categories_retrieve() -> Response:
     req = Req()
-    return json_response(_rules().global_categories(current_user(), req.multi()))
+    return json(_rules().global_categories(current_user(), req.query))
 
 
 # -- public offerings and their plans ----------------------------------------------------------
 @handler
 async def marketplace_public_offerings_list() -> Response:
-    req, user, rules = Req(), current_user(), _rules()
-    items = rules.public_offerings(user, req.multi())
-    return _listing(req, items, lambda o: ser.render_offering(o, user, req.base_url, req.fields))
+    req, user = Req(), current_user()
+    links = Links(req.base_url)
+    return list_response(req, _rules().public_offerings(user, req.query),
+                         lambda o: ser.offering(o, user, links))
 
 
 marketplace_public_offerings_count = marketplace_public_offerings_list
@@ -68,30 +59,36 @@ marketplace_public_offerings_count = marketplace_public_offerings_list
 async def marketplace_public_offerings_retrieve(uuid: str) -> Response:
     req, user = Req(), current_user()
     offering = _rules().public_offering(user, uuid)
-    return json_response(ser.render_offering(offering, user, req.base_url, req.fields))
+    return object_response(req, ser.offering(offering, user, Links(req.base_url)))
 
 
 @handler
 async def marketplace_public_offerings_plans_list(uuid: str) -> Response:
     req = Req()
     offering = _rules().public_offering(current_user(), uuid)
-    return json_response([ser.render_public_offering_plan(p, req.base_url)
-                          for p in offering.plans])
+    links = Links(req.base_url)
+    return json([ser.public_plan(p, links) for p in offering.plans])
 
 
 @handler
 async def marketplace_public_offerings_plans_retrieve(uuid: str, plan_uuid: str) -> Response:
     req = Req()
     plan = _rules().public_plan(current_user(), uuid, plan_uuid)
-    return json_response(ser.render_public_offering_plan(plan, req.base_url))
+    return json(ser.public_plan(plan, Links(req.base_url)))
+
+
+@handler
+async def marketplace_plugins_list() -> Response:
+    return json([ser.plugin(p) for p in _rules().plugins()])
 
 
 # -- provider side: plans, offerings, service providers -----------------------------------------
 @handler
 async def marketplace_plans_list() -> Response:
-    req, user, rules = Req(), current_user(), _rules()
-    items = rules.provider_plans(user, req.multi())
-    return _listing(req, items, lambda p: ser.render_provider_plan(p, rules, req.base_url))
+    req, rules = Req(), _rules()
+    links = Links(req.base_url)
+    return list_response(req, rules.provider_plans(current_user(), req.query),
+                         lambda p: ser.provider_plan(p, rules, links))
 
 
 marketplace_plans_count = marketplace_plans_list
@@ -101,20 +98,15 @@ marketplace_plans_count = marketplace_plans_list
 async def marketplace_plans_retrieve(uuid: str) -> Response:
     req, rules = Req(), _rules()
     plan = rules.provider_plan(current_user(), uuid)
-    return json_response(ser.render_provider_plan(plan, rules, req.base_url))
-
-
-@handler
-async def marketplace_plugins_list() -> Response:
-    return json_response([ser.render_plugin(p) for p in _rules().plugins()])
+    return json(ser.provider_plan(plan, rules, Links(req.base_url)))
 
 
 @handler
 async def marketplace_provider_offerings_list() -> Response:
-    req, user, rules = Req(), current_user(), _rules()
-    items = rules.provider_offerings(user, req.multi())
-    return _listing(req, items, lambda o: ser.render_provider_offering(o, rules, req.base_url,
-                                                                       req.fields))
+    req, rules = Req(), _rules()
+    links = Links(req.base_url)
+    return list_response(req, rules.provider_offerings(current_user(), req.query),
+                         lambda o: ser.provider_offering(o, rules, links))
 
 
 marketplace_provider_offerings_count = marketplace_provider_offerings_list
@@ -124,15 +116,15 @@ marketplace_provider_offerings_count = marketplace_provider_offerings_list
 async def marketplace_provider_offerings_retrieve(uuid: str) -> Response:
     req, rules = Req(), _rules()
     offering = rules.provider_offering(current_user(), uuid)
-    return json_response(ser.render_provider_offering(offering, rules, req.base_url, req.fields))
+    return object_response(req, ser.provider_offering(offering, rules, Links(req.base_url)))
 
 
 @handler
 async def marketplace_service_providers_list() -> Response:
-    req, user, rules = Req(), current_user(), _rules()
-    items = rules.service_providers_list(user, req.multi())
-    return _listing(req, items, lambda sp: ser.render_service_provider(sp, rules, req.base_url,
-                                                                       req.fields))
+    req, rules = Req(), _rules()
+    links = Links(req.base_url)
+    return list_response(req, rules.service_providers_list(current_user(), req.query),
+                         lambda sp: ser.service_provider(sp, rules, links))
 
 
 marketplace_service_providers_count = marketplace_service_providers_list
@@ -142,7 +134,7 @@ marketplace_service_providers_count = marketplace_service_providers_list
 async def marketplace_service_providers_retrieve(uuid: str) -> Response:
     req, rules = Req(), _rules()
     sp = rules.service_provider(current_user(), uuid)
-    return json_response(ser.render_service_provider(sp, rules, req.base_url, req.fields))
+    return object_response(req, ser.service_provider(sp, rules, Links(req.base_url)))
 
 
 @handler
@@ -150,22 +142,21 @@ async def marketplace_service_providers_keys_list(service_provider_uuid: str) ->
     """The world has no SSH keys: the provider's keys are an empty list."""
     req = Req()
     _rules().service_provider(current_user(), service_provider_uuid)
-    return _listing(req, [], lambda k: k)
+    return list_response(req, [], lambda key: key)
 
 
 # -- resources ----------------------------------------------------------------------------------
 def _resources(view: str) -> Response:
     req, user = Req(), current_user()
-    items = _rules().resources_list(user, req.multi(), view)
-    return _listing(req, items, lambda r: ser.render_marketplace_resource(
-        r, user, req.base_url, req.fields))
+    links = Links(req.base_url)
+    return list_response(req, _rules().resources_list(user, req.query, view),
+                         lambda r: ser.resource(r, user, links))
 
 
 def _resource(uuid: str, view: str) -> Response:
     req, user = Req(), current_user()
     resource = _rules().resource(user, uuid, view)
-    return json_response(ser.render_marketplace_resource(resource, user, req.base_url,
-                                                         req.fields))
+    return object_response(req, ser.resource(resource, user, Links(req.base_url)))
 
 
 @handler
@@ -185,14 +176,14 @@ async def marketplace_resources_retrieve(uuid: str) -> Response:
 async def marketplace_resources_offering_retrieve(uuid: str) -> Response:
     req, user = Req(), current_user()
     resource = _rules().resource(user, uuid, "consumer")
-    return json_response(ser.render_offering(resource.offering, user, req.base_url, req.fields))
+    return object_response(req, ser.offering(resource.offering, user, Links(req.base_url)))
 
 
 @handler
 async def marketplace_resources_suggest_name() -> Response:
     req = Req()
     name = _rules().suggest_name(current_user(), await json_body(req))
-    return json_response({"name": name})
+    return json({"name": name})
 
 
 @handler
