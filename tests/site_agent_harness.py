@@ -66,8 +66,10 @@ def ensure_agent_venv() -> Path:
     try:
         subprocess.run([python, "-m", "venv", str(venv)], check=True, capture_output=True,
                        timeout=120)
+        # few retries, short timeouts: offline, fail (and skip) in seconds, not minutes
         subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                        "--disable-pip-version-check", *AGENT_PACKAGES],
+                        "--disable-pip-version-check", "--retries", "1", "--timeout", "20",
+                        *AGENT_PACKAGES],
                        check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(venv, ignore_errors=True)

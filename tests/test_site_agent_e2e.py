@@ -239,6 +239,20 @@ def test_order_processing_survives_seeded_5xx_faults(stub: WaldurMock, agent_ven
         assert res["backend_id"] == account and res["limits"] == limits
 
 
+def test_without_pypi_the_install_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """Offline, ensure_agent_venv raises AgentUnavailable (the module's tests then skip with its
+    message) and leaves no half-made virtualenv behind."""
+    venv = tmp_path / "agent-venv"
+    monkeypatch.setenv("WALDUR_MOCK_AGENT_VENV", str(venv))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")  # nothing listens
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    monkeypatch.setenv("PIP_NO_INDEX", "")
+    with pytest.raises(AgentUnavailable, match="could not install the site agent from PyPI"):
+        ensure_agent_venv()
+    assert not venv.exists()
+
+
 def test_agent_venv_is_cached(agent_venv: Path) -> None:
     """A second call reuses the virtualenv (no install)."""
     assert ensure_agent_venv() == agent_venv
