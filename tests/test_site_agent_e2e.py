@@ -84,16 +84,17 @@ def seed_emulator(mock: WaldurMock, site: AgentSite) -> None:
     offering = keys(mock, "offerings")["slurm"]
     resources = get(mock, "/api/marketplace-provider-resources/", PROVIDER,
                     offering_uuid=offering, state="OK", page_size=100)
+    made: set[str] = set()
     for res in resources:
         if not res["backend_id"]:
             continue
         customer, project = f"c_{res['customer_slug']}", f"p_{res['project_slug']}"
-        site.sacctmgr("add", "account", customer, f"description={res['customer_name']}",
-                      f"organization={customer}")
-        site.sacctmgr("add", "account", project, f"description={res['project_name']}",
-                      f"organization={customer}", f"parent={customer}")
-        site.sacctmgr("add", "account", res["backend_id"], f"description={res['name']}",
-                      f"organization={project}", f"parent={project}")
+        for account, parent, org in ((customer, None, customer), (project, customer, customer),
+                                     (res["backend_id"], project, project)):
+            if account not in made:
+                made.add(account)
+                site.sacctmgr("add", "account", account, f"organization={org}",
+                              *([f"parent={parent}"] if parent else []))
     accounts = site.emulator_state().get("accounts", {})
     assert {"a_existing-allocation", "a_retired-allocation"} <= set(accounts), accounts
 
@@ -237,6 +238,25 @@ def test_order_processing_survives_seeded_5xx_faults(stub: WaldurMock, agent_ven
     for key, (account, limits) in CREATED.items():
         res = resource_of(stub, key)
         assert res["backend_id"] == account and res["limits"] == limits
+
+
+def test_a_broken_stub_fails_these_checks(stub: WaldurMock, agent_venv: Path, tmp_path: Path
+                                          ) -> None:
+    """Teeth: when the stub breaks a call the agent needs (its provider offering answers 404),
+    the agent skips the offering, logs the error and leaves the orders pending: the checks
+    above (orders done, no error in the log) would fail."""
+    stub.clear_faults()
+    stub.reset()
+    site = make_site(stub, agent_venv, tmp_path)
+    stub.add_fault(operation="marketplace_provider_offerings_retrieve", status=404)
+    try:
+        run = site.run("order_process", timeout=60)
+    finally:
+        stub.clear_faults()
+    assert run.finished
+    assert any("Unable to process the offering" in e for e in run.errors), run.errors
+    states = order_states(stub)
+    assert states["ord-pp-slurm"] == "pending-provider" and states["ord-exec-slurm"] == "executing"
 
 
 def test_without_pypi_the_install_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
