@@ -318,3 +318,35 @@ def test_answers_parse_with_the_published_client_models(api: Api) -> None:
     api.post(f"{USAGES}{usage['uuid']}/set_user_usages/", PROVIDER,
              json={"usages": [{"username": "proj_admin", "usage": "1"}]})
     ComponentUserUsage.from_dict(api.get(USER_USAGES, PROVIDER).json()[0])
+
+
+def test_every_hyperlink_of_the_agents_answers_is_served(api: Api) -> None:
+    """The URLs in the area's answers (identity, service, processor, offering user, usage)
+    answer 200 for the same caller."""
+    identity = register(api)
+    service = api.post(f"{IDENTITIES}{identity['uuid']}/register_service/", PROVIDER,
+                       json={"name": "report"}).json()
+    processor = api.post(f"/api/marketplace-site-agent-services/{service['uuid']}/"
+                         "register_processor/", PROVIDER,
+                         json={"name": "P", "backend_type": "slurm"}).json()
+    report(api, resource(api), "2026-12-01T00:00:00Z", cpu="1")
+    usage = api.get(USAGES, PROVIDER).json()[0]
+    api.post(f"{USAGES}{usage['uuid']}/set_user_usages/", PROVIDER, json={"usages": [
+        {"username": "proj_admin", "usage": "1",
+         "user": api.get("/api/marketplace-offering-users/", PROVIDER,
+                         params={"user_uuid": api.backend.user_by_username("proj_admin").uuid}
+                         ).json()[0]["url"]}]})
+    per_user = api.get(USER_USAGES, PROVIDER).json()[0]
+    urls = [identity["url"], service["url"], processor["url"],
+            api.get(f"{IDENTITIES}{identity['uuid']}/", PROVIDER).json()["services"][0]["url"],
+            service["processors"][0]["url"] if service["processors"] else processor["url"],
+            per_user["user"], per_user["component_usage"]]
+    urls += [u["url"] for u in api.get("/api/marketplace-offering-users/", PROVIDER).json()]
+    # users: as staff (which users a provider sees is the structure area's rule)
+    users = [m["url"] for m in api.get(f"{PR}{resource(api)}/team/", PROVIDER).json()]
+    for url, user in [(u, PROVIDER) for u in urls] + [(u, "staff") for u in users]:
+        assert url and url.startswith("http://testserver/api/"), url
+        r = api.get(url.removeprefix("http://testserver"), user)
+        assert r.status_code == 200, (url, r.status_code, r.text)
+    assert api.get(f"/api/marketplace-site-agent-processors/{processor['uuid']}/",
+                   "cons_owner").status_code == 404

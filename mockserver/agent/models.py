@@ -35,6 +35,8 @@ NOT_NULL = "This field may not be null."
 NOT_BLANK = "This field may not be blank."
 NO_IDENTITY = detail("No AgentIdentity matches the given query.")
 NO_SERVICE = detail("No AgentService matches the given query.")
+NO_PROCESSOR = detail("No AgentProcessor matches the given query.")
+NO_OFFERING_USER = detail("No OfferingUser matches the given query.")
 NO_RESOURCE = detail("No Resource matches the given query.")
 NO_OFFERING = detail("No Offering matches the given query.")
 NO_USAGE = detail("No ComponentUsage matches the given query.")
@@ -311,6 +313,18 @@ def get_service(backend: Any, user: User, uuid: str) -> AgentService:
     return service
 
 
+def get_processor(backend: Any, user: User, uuid: str) -> AgentProcessor:
+    hex_ = parse_uuid(uuid) if isinstance(uuid, str) else None
+    processor = next((p for p in backend.world.agent_processors if p.uuid == hex_), None)
+    if processor is None:
+        raise NotFound(NO_PROCESSOR)
+    try:
+        get_service(backend, user, processor.service_uuid)
+    except NotFound:
+        raise NotFound(NO_PROCESSOR) from None
+    return processor
+
+
 def service_identity(backend: Any, service: AgentService) -> AgentIdentity:
     return next(i for i in backend.world.agent_identities if i.uuid == service.identity_uuid)
 
@@ -529,6 +543,14 @@ def list_offering_users(backend: Any, user: User, query: Mapping[str, list[str]]
             continue
         out.append(ou)
     return sorted(out, key=lambda o: (o.created, o.uuid), reverse=True)
+
+
+def get_offering_user(backend: Any, user: User, uuid: str) -> OfferingUser:
+    hex_ = parse_uuid(uuid) if isinstance(uuid, str) else None
+    found = next((ou for ou in list_offering_users(backend, user, {}) if ou.uuid == hex_), None)
+    if found is None:
+        raise NotFound(NO_OFFERING_USER)
+    return found
 
 
 def seed_offering_users(backend_world: Any) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from mockserver.agent import models
 from mockserver.agent import serializers as ser
 from mockserver.auth import current_user
-from mockserver.listing import list_response
+from mockserver.listing import list_response, object_response
 from mockserver.orders.responses import (
     Req,
     empty_response,
@@ -75,6 +75,20 @@ async def marketplace_site_agent_services_register_processor(uuid: str) -> Respo
                                                    await json_body(req))
     return json_response(ser.render_processor(backend, processor, req.base_url),
                          201 if created else 200)
+
+
+@handler
+async def marketplace_site_agent_services_retrieve(uuid: str) -> Response:
+    req, backend = Req(), current_backend()
+    service = models.get_service(backend, current_user(), uuid)
+    return object_response(req, ser.render_service(backend, service, req.base_url))
+
+
+@handler
+async def marketplace_site_agent_processors_retrieve(uuid: str) -> Response:
+    req, backend = Req(), current_backend()
+    processor = models.get_processor(backend, current_user(), uuid)
+    return object_response(req, ser.render_processor(backend, processor, req.base_url))
 
 
 # -- provider-resource actions -------------------------------------------------------------
@@ -146,6 +160,13 @@ async def marketplace_offering_users_list() -> Response:
     items = models.list_offering_users(backend, current_user(), req.multi())
     base, fields = req.base_url, req.fields
     return _page(req, items, lambda ou: ser.render_offering_user(backend, ou, base, fields))
+
+
+@handler
+async def marketplace_offering_users_retrieve(uuid: str) -> Response:
+    req, backend = Req(), current_backend()
+    ou = models.get_offering_user(backend, current_user(), uuid)
+    return object_response(req, ser.render_offering_user(backend, ou, req.base_url))
 
 
 # -- component usages ------------------------------------------------------------------------
