@@ -403,3 +403,18 @@ def test_waldur_api_client_parses_the_structure_answers(api: Api) -> None:
 def test_customer_credits_check_their_filter(api: Api) -> None:
     r = api.get("/api/customer-credits/?customer_uuid=AAA", "staff")
     assert r.status_code == 400 and r.json() == {"customer_uuid": ["Enter a valid UUID."]}
+
+
+def test_project_counts_follow_new_resources(api: Api) -> None:
+    """Rendered projects are memoised per world; a new order's resource changes the stamp."""
+    uuid = api.uuid("projects", "consumer-main")
+    before = api.get(f"{PROJECTS}{uuid}/", "staff").json()["resources_count"]
+    offering = api.backend.offerings[api.uuid("offerings", "basic")]
+    plan = f"{api.url('offerings', 'basic')}plans/{offering.plans[0].uuid}/"
+    r = api.post("/api/marketplace-orders/", "staff", json={
+        "project": api.url("projects", "consumer-main"), "offering": api.url("offerings", "basic"),
+        "plan": plan, "attributes": {"name": "memo-check"}, "limits": {"quota": 1}})
+    assert r.status_code == 201, r.text
+    assert api.get(f"{PROJECTS}{uuid}/", "staff").json()["resources_count"] == before + 1
+    listed = {p["uuid"]: p for p in api.get(PROJECTS, "staff").json()}
+    assert listed[uuid]["resources_count"] == before + 1
