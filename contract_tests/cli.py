@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-examples", type=int, help="examples per operation and phase")
     p.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
+    p.add_argument("--spec", type=Path, metavar="PATH", dest="spec_path",
+                   help="the area contract to test (default: openapi/marketplace-orders.yaml; "
+                   "e.g. openapi/structure.yaml with --read-only)")
     return p
 
 
@@ -72,6 +75,7 @@ def options_from_args(args: argparse.Namespace) -> HarnessOptions:
         "profile",
         "max_examples",
         "junit_xml",
+        "spec_path",
     ):
         value = getattr(args, name)
         if value is not None:
