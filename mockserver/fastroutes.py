@@ -130,7 +130,7 @@ class AreaFastPathMiddleware:
 
 def _conforms(template: str, response: Response) -> bool:
     """What Connexion's response validation would accept; an answer joined from rendered
-    entries (listing.rendered) is checked entry by entry, each once per stamp."""
+    entries (memo.rendered) is checked entry by entry, each once per stamp."""
     from mockserver.fastpath import _checks
     from mockserver.orders.responses import CachedJSONResponse
 

@@ -122,7 +122,7 @@ def test_lookup_bodies() -> None:
 
 
 def test_memo_recomputes_when_the_stamp_changes_and_per_backend() -> None:
-    from mockserver.listing import memo, rendered
+    from mockserver.memo import memo, rendered
 
     class Backend:
         pass
