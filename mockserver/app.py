@@ -34,7 +34,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import auth, spec
 from mockserver.fastpath import FastPathMiddleware
-from mockserver.fastroutes import AreaFastPathMiddleware
 from mockserver.orders.exceptions import ApiError, NotAuthenticated, detail
 from mockserver.orders.responses import dump_json
 from mockserver.registry import BackendRegistry, SessionMiddleware
@@ -340,9 +339,12 @@ def create_app(
         settings=settings,
         registry=registry,
     )
-    app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
-                       settings=settings)
+    from mockserver.fastroutes import AreaFastPathMiddleware  # every other area's GETs
+
     app.add_middleware(AreaFastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
+                       settings=settings)
+
+    app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                        settings=settings)
     from mockserver import control
 
