@@ -183,4 +183,3 @@ def request_properties(operation_id: str, media_type: str) -> dict[str, dict[str
     content = (request_body(operation_id) or {}).get("content", {})
     ref = content.get(media_type, {}).get("schema", {}).get("$ref")
     return property_schemas(ref_name(ref)) if ref is not None else {}
-
