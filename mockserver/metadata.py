@@ -170,11 +170,11 @@ def serializer_info(operation_id: str) -> dict[str, dict[str, Any]]:
     """name -> DRF field info of the operation's request body (JSON, else its first media)."""
     content = (spec.request_body(operation_id) or {}).get("content", {})
     media = content.get(JSON_MEDIA) or next(iter(content.values()), {})
-    schema = _resolve(media.get("schema", {})) if media else {}
-    required = set(schema.get("required", ()))
-    props = schema.get("properties", {})
-    if "$ref" in media.get("schema", {}):
-        props = spec.property_schemas(spec.ref_name(media["schema"]["$ref"]))
+    ref = spec.body_schema_ref(media.get("schema", {}))
+    if ref is None:
+        return {}
+    required = set(_resolve({"$ref": ref}).get("required", ()))
+    props = spec.property_schemas(spec.ref_name(ref))
     return {name: field_info(name, sch, name in required) for name, sch in props.items()
             if not sch.get("readOnly")}
 
