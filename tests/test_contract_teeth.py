@@ -196,6 +196,7 @@ def contract(
     phases: tuple[str, ...],
     examples: int = 5,
     roles: bool = False,
+    seed: int = 7,
 ) -> RunResult:
     options = HarnessOptions(
         app=app,
@@ -207,7 +208,7 @@ def contract(
         phases=phases,
         max_examples=examples,
         profile="quick",
-        seed=7,
+        seed=seed,
         stub_tokens=roles,
     )
     return run(options)
@@ -350,10 +351,16 @@ def test_wrong_state_action_that_succeeds(stub: Any, monkeypatch: pytest.MonkeyP
 
 
 def test_correct_stub_passes_the_state_run(stub: Any) -> None:
+    """Passing means something only if an approval succeeded: which orders five fuzzed calls
+    hit is the seed's draw (about one seed in eight reaches a pending-provider order), so the
+    first seeds are tried in turn until one does; none may fail the check."""
     operations, phases = FOCUS["state_transition_conformance"]
-    result = contract(stub, stub.registry, *operations, phases=phases)
-    assert "state_transition_conformance" not in result.failed_checks()
-    assert any(key[0] == "approve_by_provider" and key[2] == 200 for key in result.lifecycle)
+    for seed in range(1, 17):
+        result = contract(stub, stub.registry, *operations, phases=phases, seed=seed)
+        assert "state_transition_conformance" not in result.failed_checks(), seed
+        if any(key[0] == "approve_by_provider" and key[2] == 200 for key in result.lifecycle):
+            return
+    pytest.fail("no seed reached a successful approve_by_provider")
 
 
 def test_invisible_order_answered_403_instead_of_404(stub: Any) -> None:
