@@ -114,3 +114,17 @@ def test_view_names_follow_drf() -> None:
     assert metadata.view_name("/api/customers/{uuid}/") == "Customer Instance"
     assert metadata.view_name("/api/marketplace-categories/") == "Category List"
     assert metadata.view_name("/api/customers/{uuid}/users/") == "Users"
+
+
+def test_a_cors_preflight_is_still_answered_by_cors(api: Any) -> None:
+    origin = "http://localhost:5173"
+    pre = api.request("OPTIONS", ORDERS, headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization"})
+    assert pre.status_code == 200  # no token needed, no metadata body
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    assert pre.text == "OK"
+    plain = api.request("OPTIONS", ORDERS, "staff", headers={"Origin": origin})
+    assert plain.json()["name"] == "Order List"
+    assert plain.headers["access-control-allow-origin"] == "*"
