@@ -32,6 +32,7 @@ _URL = re.compile(r"https?://\S+")
 _QUOTED = re.compile(r"b?'(?:[^'\\]|\\.)*'|b?\"(?:[^\"\\]|\\.)*\"")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _SPACE = re.compile(r"\s+")
+_ROLE = re.compile(r"\bas [\w.@+-]+:")  # role checks: "as proj_admin: ..."
 
 
 def group_of(check: str, status: int | None, failure_class: str, signature: str) -> str:
@@ -54,9 +55,11 @@ def schema_keyword(schema_path: str) -> str:
 
 def normalise(message: str) -> str:
     """A failure message without what varies from run to run: generated values, identifiers,
-    URLs and numbers are masked; only the first line and its first clause are kept."""
+    URLs, numbers and the role of a role check are masked; only the first line and its first
+    clause are kept."""
     line = next((ln for ln in message.splitlines() if ln.strip()), "")
     line = line.split(";", 1)[0]
+    line = _ROLE.sub("as <role>:", line)
     line = _URL.sub("<url>", line)
     line = _UUID.sub("<uuid>", line)
     line = _QUOTED.sub("<value>", line)

@@ -188,7 +188,7 @@ def test_cli_writes_and_reads_a_baseline(tmp_path: Path, capsys: pytest.CaptureF
 def test_normalised_kinds_mask_what_varies() -> None:
     a = groups.normalise("as support: GET on 0123456789abcdef0123456789abcdef answered 403; x")
     b = groups.normalise("as support: GET on fedcba9876543210fedcba9876543210 answered 404")
-    assert a == b == "as support: GET on <uuid> answered <n>"
+    assert a == b == "as <role>: GET on <uuid> answered <n>"
     assert groups.normalise("404 body is not JSON: b'<html>'") == "<n> body is not JSON: <value>"
     assert groups.schema_keyword("properties/state/enum") == "enum"
     assert groups.schema_keyword("required/0") == "required"
