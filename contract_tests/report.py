@@ -48,6 +48,10 @@ def summary(result: RunResult, *, max_failures: int = 50) -> str:
             lines.append(
                 f"... and {len(result.failures) - max_failures} more (see the JUnit report)"
             )
+    if result.unknown_fields:
+        lines += ["", "VERSION DRIFT, NOT FAILING: fields the contract does not know"]
+        lines += [f"- {label}: {', '.join(names)}"
+                  for label, names in result.unknown_fields.items()]
     if result.known:
         lines += ["", f"KNOWN FAILURES ({len(result.known)}, in the baseline, not failing)"]
         lines += [f"- [{f.group}] {f.baseline_key}" for f in result.known[:max_failures]]
@@ -146,6 +150,9 @@ def write_junit(result: RunResult, path: Path) -> None:
                 ET.SubElement(case, "error", message=error[:200]).text = error
             for uuid, why in result.left.items():
                 ET.SubElement(case, "error", message=f"order {uuid} not removed").text = why
+            if result.unknown_fields:
+                ET.SubElement(case, "system-err").text = "fields the contract does not know:\n" + (
+                    "\n".join(f"{k}: {', '.join(v)}" for k, v in result.unknown_fields.items()))
             if result.stale:
                 ET.SubElement(case, "system-out").text = "stale baseline entries:\n" + "\n".join(
                     e["key"] for e in result.stale)

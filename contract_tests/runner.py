@@ -15,7 +15,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
 from contract_tests import checks as _checks  # noqa: F401 - registers the checks
-from contract_tests import context, groups, hooks  # noqa: F401 - registers the hooks
+from contract_tests import context, drift, groups, hooks  # noqa: F401 - registers the hooks
 from contract_tests import roles as _roles  # noqa: F401
 from contract_tests import transitions as _transitions  # noqa: F401
 from contract_tests.options import READ_METHODS, HarnessOptions
@@ -94,6 +94,8 @@ class RunResult:
     lifecycle: dict[tuple[str, str, int], int] = field(default_factory=dict)
     unacknowledged: list[str] = field(default_factory=list)
 
+    # operation -> top-level response fields the contract does not know (drift, not failing)
+    unknown_fields: dict[str, list[str]] = field(default_factory=dict)
     known: list[Failure] = field(default_factory=list)  # failures the baseline accepts
     stale: list[dict[str, Any]] = field(default_factory=list)  # baseline entries not seen
 
@@ -228,6 +230,7 @@ class Collector:
         self.foreign_404: Counter[str] = Counter()
         self.other_answers: Counter[str] = Counter()
         self.foreign_sample: dict[str, str] = {}
+        self.unknown_fields: dict[str, set[str]] = {}
 
     def feed(self, event: Any) -> None:
         if isinstance(event, events.ScenarioFinished):
@@ -303,7 +306,16 @@ class Collector:
         self.failures.setdefault(failure.key, failure)
 
     def _answer(self, label: str, response: Any) -> None:
-        """Count whether the server answered this operation at all (see `missing_operations`)."""
+        """Count whether the server answered this operation at all (see `missing_operations`);
+        note the fields of a 2xx answer the contract does not know (`drift`)."""
+        if 200 <= response.status_code < 300:
+            method, _, path = label.partition(" ")
+            sent = (getattr(response.request, "method", None) or method).upper()
+            ok, body = _checks.body_json(response)
+            if ok and sent == method.upper():
+                unknown = drift.unknown_fields(method, path, response.status_code, body)
+                if unknown:
+                    self.unknown_fields.setdefault(label, set()).update(unknown)
         if response.status_code != 404:
             self.other_answers[label] += 1
             return
@@ -375,6 +387,7 @@ def run(options: HarnessOptions) -> RunResult:
         seed=seed,
         operations=dict(collector.operations),
         failures=collector.result_failures(),
+        unknown_fields={k: sorted(v) for k, v in sorted(collector.unknown_fields.items())},
         errors=collector.errors,
         notes=ctx.notes,
         created=list(ctx.ledger.created),

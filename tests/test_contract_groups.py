@@ -141,6 +141,7 @@ def test_the_correct_stub_has_no_missing_operation(stub: Any) -> None:
     assert not [f for f in result.failures if f.group != groups.CONTRACT_VIOLATIONS], [
         (f.group, f.check, f.operation) for f in result.failures]
     assert result.ok, [(f.check, f.operation, f.message[:200]) for f in result.failures]
+    assert result.unknown_fields == {}  # the stub sends only what the contract names
 
 
 def test_baseline_keys_survive_another_seed(stub: Any, first: RunResult) -> None:
@@ -192,3 +193,26 @@ def test_normalised_kinds_mask_what_varies() -> None:
     assert groups.normalise("404 body is not JSON: b'<html>'") == "<n> body is not JSON: <value>"
     assert groups.schema_keyword("properties/state/enum") == "enum"
     assert groups.schema_keyword("required/0") == "required"
+
+
+def with_new_field(status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+    """A newer server: every order carries a field the contract does not know."""
+    if status == 200 and body:
+        orders = json.loads(body)
+        for order in orders:
+            order["sla_level"] = "gold"
+        body = json.dumps(orders).encode()
+    return status, headers, body
+
+
+def test_unknown_fields_are_drift_that_fails_nothing(stub: Any) -> None:
+    from contract_tests.options import HarnessOptions
+    from contract_tests.runner import run
+
+    newer = rewrite_response(stub, "GET", ORDERS, with_new_field)
+    result = run(HarnessOptions(app=newer, reset=stub.registry.reset,
+                                operations=("marketplace_orders_list",), phases=("fuzzing",),
+                                max_examples=3, profile="quick", seed=1))
+    assert result.unknown_fields == {LISTING: ["sla_level"]}
+    assert result.ok, [(f.check, f.message[:200]) for f in result.failures]
+    assert f"- {LISTING}: sla_level" in summary(result)
