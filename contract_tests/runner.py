@@ -307,15 +307,17 @@ class Collector:
 
     def _answer(self, label: str, response: Any) -> None:
         """Count whether the server answered this operation at all (see `missing_operations`);
-        note the fields of a 2xx answer the contract does not know (`drift`)."""
+        note the fields of a 2xx answer the contract does not know (`drift`). Only requests
+        with the operation's own method count (not the coverage phase's method probes)."""
+        method, _, path = label.partition(" ")
+        if (getattr(response.request, "method", None) or method).upper() != method.upper():
+            return
         if 200 <= response.status_code < 300:
-            method, _, path = label.partition(" ")
-            sent = (getattr(response.request, "method", None) or method).upper()
             ok, body = _checks.body_json(response)
-            if ok and sent == method.upper():
-                unknown = drift.unknown_fields(method, path, response.status_code, body)
-                if unknown:
-                    self.unknown_fields.setdefault(label, set()).update(unknown)
+            unknown = drift.unknown_fields(method, path, response.status_code, body) if ok \
+                else set()
+            if unknown:
+                self.unknown_fields.setdefault(label, set()).update(unknown)
         if response.status_code != 404:
             self.other_answers[label] += 1
             return
