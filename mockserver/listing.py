@@ -36,7 +36,6 @@ T = TypeVar("T")
 JSON = "application/json"
 INVALID_CHOICE = "Select a valid choice. {} is not one of the available choices."
 INVALID_UUID = "Enter a valid UUID."
-MALFORMED = detail("Not found.")
 
 
 def parse_uuid(value: str) -> str | None:
@@ -54,12 +53,11 @@ def not_found(model: str) -> NotFound:
 
 def lookup(table: Mapping[str, T], uuid: str, model: str,
            visible: Callable[[T], bool] = lambda _obj: True) -> T:
-    """One object by uuid (hex or dashed): a malformed uuid is `Not found.`, an unknown or
-    invisible one `No <Model> matches the given query.` (both 404, as the real server)."""
+    """One object by uuid (hex or dashed). Unknown, invisible and malformed (a path segment that
+    is not a uuid) all answer 404 `No <Model> matches the given query.`, as a real server does
+    (issue 13 observed it for the orders)."""
     hex_ = parse_uuid(uuid)
-    if hex_ is None:
-        raise NotFound(MALFORMED)
-    obj = table.get(hex_)
+    obj = table.get(hex_) if hex_ is not None else None
     if obj is None or not visible(obj):
         raise not_found(model)
     return obj

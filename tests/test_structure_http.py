@@ -175,7 +175,7 @@ def test_customer_retrieve_and_404s(api: Api) -> None:
     r = api.get(f"{CUSTOMERS}{uuid}/", "prov_owner")
     assert r.status_code == 404 and r.json() == {"detail": "No Customer matches the given query."}
     r = api.get(f"{CUSTOMERS}not-a-uuid/", "staff")
-    assert r.status_code == 404 and r.json() == {"detail": "Not found."}
+    assert r.status_code == 404 and r.json() == {"detail": "No Customer matches the given query."}
     assert api.get(f"{CUSTOMERS}{uuid}/").status_code == 401
 
 
