@@ -22,15 +22,20 @@ from typing import Any, TypeVar
 from starlette.responses import Response
 
 from mockserver.handlers import Req, json_response
+from mockserver.memo import memo, rendered
 from mockserver.orders.exceptions import NotFound, ValidationError, detail
+from mockserver.orders.rendercache import Entry
+from mockserver.orders.responses import CachedJSONResponse
 from mockserver.pagination import last_value, paginate
 from mockserver.rendering import select
+
+__all__ = ["Filters", "Ordering", "list_response", "lookup", "memo", "not_found",
+           "object_response", "parse_uuid", "rendered", "text_key"]
 
 T = TypeVar("T")
 JSON = "application/json"
 INVALID_CHOICE = "Select a valid choice. {} is not one of the available choices."
 INVALID_UUID = "Enter a valid UUID."
-MALFORMED = detail("Not found.")
 
 
 def parse_uuid(value: str) -> str | None:
@@ -48,12 +53,11 @@ def not_found(model: str) -> NotFound:
 
 def lookup(table: Mapping[str, T], uuid: str, model: str,
            visible: Callable[[T], bool] = lambda _obj: True) -> T:
-    """One object by uuid (hex or dashed): a malformed uuid is `Not found.`, an unknown or
-    invisible one `No <Model> matches the given query.` (both 404, as the real server)."""
+    """One object by uuid (hex or dashed). Unknown, invisible and malformed (a path segment that
+    is not a uuid) all answer 404 `No <Model> matches the given query.`, as a real server does
+    (issue 13 observed it for the orders)."""
     hex_ = parse_uuid(uuid)
-    if hex_ is None:
-        raise NotFound(MALFORMED)
-    obj = table.get(hex_)
+    obj = table.get(hex_) if hex_ is not None else None
     if obj is None or not visible(obj):
         raise not_found(model)
     return obj
@@ -207,17 +211,31 @@ def text_key(value: str | None) -> tuple[str, str]:
 # Responses
 
 
-def list_response(req: Req, items: Sequence[T], render: Callable[[T], dict[str, Any]]) -> Response:
+def list_response(req: Req, items: Sequence[T],
+                  render: Callable[[T], dict[str, Any] | Entry]) -> Response:
     """One page of `items` (already filtered and ordered): the rendered page as a JSON array
-    restricted to `?field=`, with `X-Result-Count` and `Link`; HEAD sends the headers only."""
+    restricted to `?field=`, with `X-Result-Count` and `Link`; HEAD sends the headers only.
+    `render` returns a dict, or an Entry of `rendered` (then the page is joined from the
+    entries' bytes, and the fast path validates each entry once)."""
     page = paginate(items, req.query, req.path_url, req.query_string)
     if req.scope["method"] == "HEAD":
         return Response(b"", headers=page.headers, media_type=JSON)
     fields = req.fields
-    return json_response([select(render(obj), fields) for obj in page.items],
-                         headers=page.headers)
+    parts = [render(obj) for obj in page.items]
+    if not fields and parts and all(isinstance(p, Entry) and p.encoded is not None
+                                    for p in parts):
+        return CachedJSONResponse(parts, many=True, headers=page.headers)  # type: ignore[arg-type]
+    return json_response([select(_body(p), fields) for p in parts], headers=page.headers)
 
 
-def object_response(req: Req, body: dict[str, Any]) -> Response:
-    """One object, restricted to `?field=`."""
+def object_response(req: Req, body: dict[str, Any] | Entry) -> Response:
+    """One object (a dict, or an Entry of `rendered`), restricted to `?field=`."""
+    if isinstance(body, Entry):
+        if not req.fields and body.encoded is not None:
+            return CachedJSONResponse([body], many=False)
+        body = body.body
     return json_response(select(body, req.fields))
+
+
+def _body(part: dict[str, Any] | Entry) -> dict[str, Any]:
+    return part.body if isinstance(part, Entry) else part

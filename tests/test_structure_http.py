@@ -175,7 +175,7 @@ def test_customer_retrieve_and_404s(api: Api) -> None:
     r = api.get(f"{CUSTOMERS}{uuid}/", "prov_owner")
     assert r.status_code == 404 and r.json() == {"detail": "No Customer matches the given query."}
     r = api.get(f"{CUSTOMERS}not-a-uuid/", "staff")
-    assert r.status_code == 404 and r.json() == {"detail": "Not found."}
+    assert r.status_code == 404 and r.json() == {"detail": "No Customer matches the given query."}
     assert api.get(f"{CUSTOMERS}{uuid}/").status_code == 401
 
 
@@ -403,3 +403,48 @@ def test_waldur_api_client_parses_the_structure_answers(api: Api) -> None:
 def test_customer_credits_check_their_filter(api: Api) -> None:
     r = api.get("/api/customer-credits/?customer_uuid=AAA", "staff")
     assert r.status_code == 400 and r.json() == {"customer_uuid": ["Enter a valid UUID."]}
+
+
+def test_project_counts_follow_new_resources(api: Api) -> None:
+    """Rendered projects are memoised per world; a new order's resource changes the stamp."""
+    uuid = api.uuid("projects", "consumer-main")
+    before = api.get(f"{PROJECTS}{uuid}/", "staff").json()["resources_count"]
+    offering = api.backend.offerings[api.uuid("offerings", "basic")]
+    plan = f"{api.url('offerings', 'basic')}plans/{offering.plans[0].uuid}/"
+    r = api.post("/api/marketplace-orders/", "staff", json={
+        "project": api.url("projects", "consumer-main"), "offering": api.url("offerings", "basic"),
+        "plan": plan, "attributes": {"name": "memo-check"}, "limits": {"quota": 1}})
+    assert r.status_code == 201, r.text
+    assert api.get(f"{PROJECTS}{uuid}/", "staff").json()["resources_count"] == before + 1
+    listed = {p["uuid"]: p for p in api.get(PROJECTS, "staff").json()}
+    assert listed[uuid]["resources_count"] == before + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# X-Impersonated-User-UUID (HomePort's impersonation)
+
+
+def test_staff_impersonates_with_the_header(api: Api) -> None:
+    member = api.uuid("users", "proj_member")
+    header = {"X-Impersonated-User-UUID": member}
+    me = api.get(ME, "staff", headers=header).json()
+    assert me["username"] == "proj_member" and me["is_staff"] is False
+    assert names(api.get(PROJECTS, "staff", headers=header)) == ["Consumer Project"]
+    orders = api.get("/api/marketplace-orders/?page_size=300", "staff", headers=header)
+    mine = api.get("/api/marketplace-orders/?page_size=300", "proj_member")
+    assert orders.status_code == 200 and orders.content == mine.content
+    dashed = f"{member[:8]}-{member[8:12]}-{member[12:16]}-{member[16:20]}-{member[20:]}"
+    assert api.get(ME, "staff", headers={"X-Impersonated-User-UUID": dashed}).json()[
+        "username"] == "proj_member"
+
+
+@pytest.mark.parametrize(("caller", "value"), [
+    ("staff", "null"), ("staff", ""), ("staff", "0" * 32), ("staff", "not-a-uuid"),
+    ("cons_owner", "USER:proj_member"), ("support", "USER:proj_member"),
+    ("staff", "USER:inactive"),
+])
+def test_impersonation_is_ignored_otherwise(api: Api, caller: str, value: str) -> None:
+    if value.startswith("USER:"):
+        value = api.uuid("users", value[5:])
+    me = api.get(ME, caller, headers={"X-Impersonated-User-UUID": value}).json()
+    assert me["username"] == caller
