@@ -56,6 +56,10 @@ def action_of(case: Any) -> str | None:
 
 
 def order_uuid(case: Any) -> str | None:
+    """The order a case addresses; None outside `/api/marketplace-orders/` (another area's
+    `{uuid}` is not an order: a run against another area contract skips the order checks)."""
+    if not case.operation.path.startswith("/api/marketplace-orders/"):
+        return None
     params = case.path_parameters or {}
     value = params.get("uuid")
     return value if isinstance(value, str) and value else None
