@@ -4,6 +4,8 @@ conformance of every answer, status codes, headers, role replays)."""
 
 from __future__ import annotations
 
+import pytest
+
 from contract_tests.options import HarnessOptions
 from contract_tests.runner import run
 from mockserver import spec
@@ -27,11 +29,11 @@ def test_quick_read_only_run_against_the_marketplace_contract() -> None:
     assert result.ok
 
 
-def test_the_run_fails_on_a_broken_marketplace(monkeypatch: object) -> None:
+def test_the_run_fails_on_a_broken_marketplace(monkeypatch: pytest.MonkeyPatch) -> None:
     """Teeth: a category count of the wrong type (a stub bug) fails the same run."""
     from mockserver.marketplace.models import Marketplace
 
-    monkeypatch.setattr(Marketplace, "offering_count", lambda self, c: "three")  # type: ignore[attr-defined]
+    monkeypatch.setattr(Marketplace, "offering_count", lambda self, c: "three")
     result = run(HarnessOptions(profile="quick", seed=1, read_only=True, spec_path=MARKETPLACE,
                                 operations=("marketplace_categories_list",)))
     assert not result.ok
