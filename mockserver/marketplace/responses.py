@@ -87,8 +87,9 @@ async def marketplace_plugins_list() -> Response:
 async def marketplace_plans_list() -> Response:
     req, rules = Req(), _rules()
     links = Links(req.base_url)
+    counts = rules.plan_resource_counts()
     return list_response(req, rules.provider_plans(current_user(), req.query),
-                         lambda p: ser.provider_plan(p, rules, links))
+                         lambda p: ser.provider_plan(p, counts, links))
 
 
 marketplace_plans_count = marketplace_plans_list
@@ -98,15 +99,16 @@ marketplace_plans_count = marketplace_plans_list
 async def marketplace_plans_retrieve(uuid: str) -> Response:
     req, rules = Req(), _rules()
     plan = rules.provider_plan(current_user(), uuid)
-    return json(ser.provider_plan(plan, rules, Links(req.base_url)))
+    return json(ser.provider_plan(plan, rules.plan_resource_counts(), Links(req.base_url)))
 
 
 @handler
 async def marketplace_provider_offerings_list() -> Response:
     req, rules = Req(), _rules()
     links = Links(req.base_url)
+    counts = rules.plan_resource_counts()
     return list_response(req, rules.provider_offerings(current_user(), req.query),
-                         lambda o: ser.provider_offering(o, rules, links))
+                         lambda o: ser.provider_offering(o, counts, links))
 
 
 marketplace_provider_offerings_count = marketplace_provider_offerings_list
@@ -116,7 +118,8 @@ marketplace_provider_offerings_count = marketplace_provider_offerings_list
 async def marketplace_provider_offerings_retrieve(uuid: str) -> Response:
     req, rules = Req(), _rules()
     offering = rules.provider_offering(current_user(), uuid)
-    return object_response(req, ser.provider_offering(offering, rules, Links(req.base_url)))
+    return object_response(req, ser.provider_offering(offering, rules.plan_resource_counts(),
+                                                      Links(req.base_url)))
 
 
 @handler
