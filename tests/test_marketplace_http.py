@@ -432,3 +432,12 @@ def test_the_client_parses_the_answers(api: Api, path: str, model: str) -> None:
         for plan in offering["plans"]:
             client_models.BasePublicPlan.from_dict(
                 api.get(plan["url"].removeprefix(BASE), "staff").json())
+
+
+def test_answers_are_byte_identical_after_a_reset(api: Api) -> None:
+    paths = [CATS, PUBLIC + "?o=-created", PROVIDER, PLANS, SPS, RES + "?page_size=300",
+             PRES + "?page_size=300", "/api/marketplace-global-categories/",
+             "/api/marketplace-plugins/"]
+    first = [api.get(p, "staff").content for p in paths]
+    api.app.registry.reset(None)
+    assert [api.get(p, "staff").content for p in paths] == first
