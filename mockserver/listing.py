@@ -15,14 +15,18 @@ filters, which sort keys) plus one call to `list_response`:
 from __future__ import annotations
 
 import uuid as uuid_mod
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import orjson
 from starlette.responses import Response
 
 from mockserver.handlers import Req, json_response
 from mockserver.orders.exceptions import NotFound, ValidationError, detail
+from mockserver.orders.rendercache import Entry
+from mockserver.orders.responses import CachedJSONResponse
 from mockserver.pagination import last_value, paginate
 from mockserver.rendering import select
 
@@ -204,20 +208,77 @@ def text_key(value: str | None) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Per-backend memo: rendered objects (dict + bytes, validated once) and other derived values
+
+MAX_MEMO = 4096  # entries per backend (a few KiB each)
+_memos: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, Any]]] = weakref.WeakKeyDictionary()
+
+
+def memo(backend: Any, key: Any, stamp: Any, compute: Callable[[], T]) -> T:
+    """`compute()`, remembered for this backend (session world) while `stamp` is unchanged.
+    The stamp must change whenever the value may: e.g. `len(backend.resources)` for counts of
+    resources (resources are only ever added); a constant for what never changes once the world
+    is built (organizations, projects, users, roles). A reset, a new session or a state import
+    is a new backend, hence an empty memo."""
+    table = _memos.get(backend)
+    if table is None:
+        table = _memos[backend] = {}
+    hit = table.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    value = compute()
+    if hit is None and len(table) >= MAX_MEMO:
+        del table[next(iter(table))]  # oldest first
+    table[key] = (stamp, value)
+    return value
+
+
+def rendered(backend: Any, key: Any, stamp: Any, render: Callable[[], dict[str, Any]]) -> Entry:
+    """A rendered object as a render-cache Entry (dict, orjson bytes, the validators its bytes
+    have passed), remembered like `memo`: lists join the bytes, and the fast path validates each
+    object once per stamp instead of every body per request. `key` must name everything the
+    rendering depends on besides `stamp` (schema, uuid, base URL, the viewer where it matters)."""
+
+    def build() -> Entry:
+        body = render()
+        try:
+            encoded: bytes | None = orjson.dumps(body)
+        except TypeError:
+            encoded = None
+        return Entry(stamp, body, encoded)
+
+    return memo(backend, ("rendered", key), stamp, build)
+
+
+# ---------------------------------------------------------------------------------------------
 # Responses
 
 
-def list_response(req: Req, items: Sequence[T], render: Callable[[T], dict[str, Any]]) -> Response:
+def list_response(req: Req, items: Sequence[T],
+                  render: Callable[[T], dict[str, Any] | Entry]) -> Response:
     """One page of `items` (already filtered and ordered): the rendered page as a JSON array
-    restricted to `?field=`, with `X-Result-Count` and `Link`; HEAD sends the headers only."""
+    restricted to `?field=`, with `X-Result-Count` and `Link`; HEAD sends the headers only.
+    `render` returns a dict, or an Entry of `rendered` (then the page is joined from the
+    entries' bytes, and the fast path validates each entry once)."""
     page = paginate(items, req.query, req.path_url, req.query_string)
     if req.scope["method"] == "HEAD":
         return Response(b"", headers=page.headers, media_type=JSON)
     fields = req.fields
-    return json_response([select(render(obj), fields) for obj in page.items],
-                         headers=page.headers)
+    parts = [render(obj) for obj in page.items]
+    if not fields and parts and all(isinstance(p, Entry) and p.encoded is not None
+                                    for p in parts):
+        return CachedJSONResponse(parts, many=True, headers=page.headers)  # type: ignore[arg-type]
+    return json_response([select(_body(p), fields) for p in parts], headers=page.headers)
 
 
-def object_response(req: Req, body: dict[str, Any]) -> Response:
-    """One object, restricted to `?field=`."""
+def object_response(req: Req, body: dict[str, Any] | Entry) -> Response:
+    """One object (a dict, or an Entry of `rendered`), restricted to `?field=`."""
+    if isinstance(body, Entry):
+        if not req.fields and body.encoded is not None:
+            return CachedJSONResponse([body], many=False)
+        body = body.body
     return json_response(select(body, req.fields))
+
+
+def _body(part: dict[str, Any] | Entry) -> dict[str, Any]:
+    return part.body if isinstance(part, Entry) else part

@@ -55,7 +55,8 @@ def load_spec(path: Path | None = None) -> dict[str, Any]:
 def compose(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """One OpenAPI document out of several area contracts.
 
-    The first document gives `openapi`, `info` and `security`; paths, tags and components
+    The first document gives `openapi`, `info` (retitled when there are several) and
+    `security`; paths, tags and components
     are merged. A path or operationId may appear in one file only; a component name may
     appear in several files only with an identical definition. Each operation gets
     `x-openapi-router-controller` = its file's `x-handler-module`, so that operationIds stay
@@ -100,6 +101,11 @@ def compose(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                                     f"in {owner[(kind, cname)]} (rename it, or make it identical)")
                 merged.setdefault(cname, definition)
                 owner.setdefault((kind, cname), name)
+    if len(documents) > 1 and "info" in first:
+        areas = "; ".join(f"`{name}`: {doc.get('info', {}).get('title', name)}"
+                          for name, doc in documents)
+        out["info"] = {**first["info"], "title": "Waldur API (waldur-orders-mock)",
+                       "description": f"The area contracts the stub serves, composed: {areas}."}
     if tags:
         out["tags"] = list(tags.values())
     out["paths"] = paths

@@ -119,3 +119,25 @@ def test_lookup_bodies() -> None:
     with pytest.raises(NotFound) as err:
         lookup(table, "a" * 32, "Thing", lambda _o: False)
     assert err.value.body == {"detail": "No Thing matches the given query."}
+
+
+def test_memo_recomputes_when_the_stamp_changes_and_per_backend() -> None:
+    from mockserver.listing import memo, rendered
+
+    class Backend:
+        pass
+
+    a, b = Backend(), Backend()
+    calls = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert memo(a, "k", 0, compute) == 1
+    assert memo(a, "k", 0, compute) == 1  # remembered
+    assert memo(a, "k", 1, compute) == 2  # stamp changed
+    assert memo(b, "k", 1, compute) == 3  # another backend (session world)
+    entry = rendered(a, ("X", "u"), 0, lambda: {"a": 1})
+    assert entry.body == {"a": 1} and entry.encoded == b'{"a":1}'
+    assert rendered(a, ("X", "u"), 0, lambda: {"a": 2}) is entry

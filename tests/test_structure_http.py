@@ -333,7 +333,7 @@ def test_version_and_health_check(api: Api) -> None:
     assert r.status_code == 200 and set(r.json().values()) == {"working"}
 
 
-EMPTY_LISTS = ["/api/identity-providers/", "/api/customer-credits/?customer_uuid=x",
+EMPTY_LISTS = ["/api/identity-providers/", "/api/customer-credits/?customer_uuid=",
                "/api/marketplace-project-update-requests/?state=pending",
                "/api/marketplace-checklists/", "/api/marketplace-offering-permissions/?customer=x",
                "/api/marketplace-robot-accounts/?resource=http://x/"]
@@ -398,3 +398,23 @@ def test_waldur_api_client_parses_the_structure_answers(api: Api) -> None:
     assert failed.detail == "Invalid username/password."
     conf = m.ConfigurationRetrieveResponse200.from_dict(api.get("/api/configuration/").json())
     assert "WALDUR_CORE" in conf
+
+
+def test_customer_credits_check_their_filter(api: Api) -> None:
+    r = api.get("/api/customer-credits/?customer_uuid=AAA", "staff")
+    assert r.status_code == 400 and r.json() == {"customer_uuid": ["Enter a valid UUID."]}
+
+
+def test_project_counts_follow_new_resources(api: Api) -> None:
+    """Rendered projects are memoised per world; a new order's resource changes the stamp."""
+    uuid = api.uuid("projects", "consumer-main")
+    before = api.get(f"{PROJECTS}{uuid}/", "staff").json()["resources_count"]
+    offering = api.backend.offerings[api.uuid("offerings", "basic")]
+    plan = f"{api.url('offerings', 'basic')}plans/{offering.plans[0].uuid}/"
+    r = api.post("/api/marketplace-orders/", "staff", json={
+        "project": api.url("projects", "consumer-main"), "offering": api.url("offerings", "basic"),
+        "plan": plan, "attributes": {"name": "memo-check"}, "limits": {"quota": 1}})
+    assert r.status_code == 201, r.text
+    assert api.get(f"{PROJECTS}{uuid}/", "staff").json()["resources_count"] == before + 1
+    listed = {p["uuid"]: p for p in api.get(PROJECTS, "staff").json()}
+    assert listed[uuid]["resources_count"] == before + 1

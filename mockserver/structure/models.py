@@ -12,10 +12,13 @@ support).
 from __future__ import annotations
 
 import uuid as uuid_mod
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from mockserver.listing import memo
 from mockserver.orders.entities import Customer, Grant, Project, User
 from mockserver.orders.exceptions import ApiError, detail
 from mockserver.orders.permissions import ROLE_PERMISSIONS, ROLE_SCOPES
@@ -142,8 +145,15 @@ def users_count(backend: Any, customer: Customer) -> int:
                 and (c := customer_of_grant(backend, g)) is not None and c is customer})
 
 
+def resources_stamp(backend: Any) -> int:
+    """What project counts depend on: resources are only ever added (orders create them)."""
+    return len(backend.resources)
+
+
 def resources_count(backend: Any, project: Project) -> int:
-    return sum(1 for r in backend.resources.values() if r.project is project)
+    counts = memo(backend, "resources_per_project", resources_stamp(backend),
+                  lambda: Counter(r.project.uuid for r in backend.resources.values()))
+    return counts.get(project.uuid, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,12 +207,13 @@ class Role:
     content_type: str
 
 
-def roles() -> list[Role]:
+@cache
+def roles() -> tuple[Role, ...]:
     """Every role of `orders.permissions.ROLE_PERMISSIONS`, by name; uuids derived from the
     name (the same in every world)."""
-    return [Role(uuid_mod.uuid5(NAMESPACE, f"role:{name}").hex, name,
+    return tuple(Role(uuid_mod.uuid5(NAMESPACE, f"role:{name}").hex, name,
                  ROLE_DESCRIPTIONS.get(name, name), tuple(sorted(perms)), ROLE_SCOPES[name])
-            for name, perms in sorted(ROLE_PERMISSIONS.items())]
+            for name, perms in sorted(ROLE_PERMISSIONS.items()))
 
 
 def role_users_count(backend: Any, role: Role) -> int:

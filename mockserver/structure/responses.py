@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.responses import Response
 
@@ -17,12 +18,22 @@ from mockserver.handlers import (
     json_body,
     json_response,
 )
-from mockserver.listing import Filters, Ordering, list_response, lookup, object_response, text_key
+from mockserver.listing import (
+    Filters,
+    Ordering,
+    list_response,
+    lookup,
+    object_response,
+    rendered,
+    text_key,
+)
 from mockserver.orders.fields import FieldErrors, body_dict, char_field
+from mockserver.orders.rendercache import Entry
 from mockserver.rendering import Links
 from mockserver.structure import models, serializers
 
 JSON = "application/json"
+STATIC = 0  # the stamp of what never changes once a world is built (listing.memo)
 Handler = Callable[..., Awaitable[Response]]
 
 CUSTOMER_ORDERING = Ordering(
@@ -65,9 +76,11 @@ async def api_auth_password() -> Response:
 @handler
 async def users_me_retrieve() -> Response:
     req = Req()
-    user = current_user()
-    return json_response(serializers.user(current_backend(), user, user, Links(req.base_url),
-                                          me=True, fields=req.fields))
+    user, backend = current_user(), current_backend()
+    links = Links(req.base_url)
+    return object_response(req, rendered(
+        backend, ("User", user.uuid, "me", links.base), STATIC,
+        lambda: serializers.user(backend, user, user, links, me=True)))
 
 
 @handler
@@ -80,7 +93,7 @@ async def users_list() -> Response:
              .apply(models.visible_users(backend, user)))
     links = Links(req.base_url)
     return list_response(req, USER_ORDERING.apply(items, req.query),
-                         lambda u: serializers.user(backend, user, u, links))
+                         lambda u: _user(backend, user, u, links))
 
 
 users_count = users_list
@@ -91,7 +104,12 @@ async def users_retrieve(uuid: str) -> Response:
     req = Req()
     backend, user = current_backend(), current_user()
     other = lookup(backend.users, uuid, "User", lambda u: models.can_see_user(backend, user, u))
-    return object_response(req, serializers.user(backend, user, other, Links(req.base_url)))
+    return object_response(req, _user(backend, user, other, Links(req.base_url)))
+
+
+def _user(backend: Any, viewer: Any, obj: Any, links: Links) -> Entry:
+    return rendered(backend, ("User", obj.uuid, viewer is obj, links.base), STATIC,
+                    lambda: serializers.user(backend, viewer, obj, links))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +126,7 @@ async def customers_list() -> Response:
              .apply(models.visible_customers(backend, current_user())))
     links = Links(req.base_url)
     return list_response(req, CUSTOMER_ORDERING.apply(items, req.query),
-                         lambda c: serializers.customer(backend, c, links))
+                         lambda c: _customer(backend, c, links))
 
 
 customers_count = customers_list
@@ -120,7 +138,12 @@ async def customers_retrieve(uuid: str) -> Response:
     backend, user = current_backend(), current_user()
     obj = lookup(backend.customers, uuid, "Customer",
                  lambda c: models.can_see_customer(backend, user, c))
-    return object_response(req, serializers.customer(backend, obj, Links(req.base_url)))
+    return object_response(req, _customer(backend, obj, Links(req.base_url)))
+
+
+def _customer(backend: Any, obj: Any, links: Links) -> Entry:
+    return rendered(backend, ("Customer", obj.uuid, links.base), STATIC,
+                    lambda: serializers.customer(backend, obj, links))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,7 +162,7 @@ async def projects_list() -> Response:
              .apply(models.visible_projects(backend, current_user())))
     links = Links(req.base_url)
     return list_response(req, PROJECT_ORDERING.apply(items, req.query),
-                         lambda p: serializers.project(backend, p, links))
+                         lambda p: _project(backend, p, links))
 
 
 projects_count = projects_list
@@ -151,7 +174,12 @@ async def projects_retrieve(uuid: str) -> Response:
     backend, user = current_backend(), current_user()
     obj = lookup(backend.projects, uuid, "Project",
                  lambda p: models.can_see_project(backend, user, p))
-    return object_response(req, serializers.project(backend, obj, Links(req.base_url)))
+    return object_response(req, _project(backend, obj, Links(req.base_url)))
+
+
+def _project(backend: Any, obj: Any, links: Links) -> Entry:
+    return rendered(backend, ("Project", obj.uuid, links.base), models.resources_stamp(backend),
+                    lambda: serializers.project(backend, obj, links))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +191,7 @@ async def roles_list() -> Response:
     req = Req()
     backend = current_backend()
     links = Links(req.base_url)
-    return list_response(req, models.roles(), lambda r: serializers.role(backend, r, links))
+    return list_response(req, models.roles(), lambda r: _role(backend, r, links))
 
 
 roles_count = roles_list
@@ -174,7 +202,12 @@ async def roles_retrieve(uuid: str) -> Response:
     req = Req()
     backend = current_backend()
     found = lookup({r.uuid: r for r in models.roles()}, uuid, "Role")
-    return object_response(req, serializers.role(backend, found, Links(req.base_url)))
+    return object_response(req, _role(backend, found, Links(req.base_url)))
+
+
+def _role(backend: Any, obj: Any, links: Links) -> Entry:
+    return rendered(backend, ("RoleDetails", obj.uuid), STATIC,
+                    lambda: serializers.role(backend, obj, links))
 
 
 def _example_answer(operation_id: str) -> Handler:
@@ -201,7 +234,17 @@ async def empty_list() -> Response:
 
 # Lists the world does not model (docs/daily-use.md lists them): always empty.
 identity_providers_list = identity_providers_count = empty_list
-customer_credits_list = customer_credits_count = empty_list
+
+
+@handler
+async def customer_credits_list() -> Response:
+    """Always empty (the world models no credits), but its filter is checked as the server's."""
+    req = Req()
+    Filters(req.query).uuids("customer_uuid", lambda c: c).apply([])
+    return list_response(req, [], dict)
+
+
+customer_credits_count = customer_credits_list
 marketplace_project_update_requests_list = marketplace_project_update_requests_count = empty_list
 marketplace_checklists_list = marketplace_checklists_count = empty_list
 marketplace_offering_permissions_list = marketplace_offering_permissions_count = empty_list

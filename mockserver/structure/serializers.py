@@ -27,8 +27,8 @@ def date_joined(backend: Any, user: User) -> str:
     return format_instant(backend.world.anchor - timedelta(days=days))
 
 
-def user(backend: Any, viewer: User, obj: User, links: Links, *, me: bool = False,
-         fields: list[str] | None = None) -> dict[str, Any]:
+def user(backend: Any, viewer: User, obj: User, links: Links, *,
+         me: bool = False) -> dict[str, Any]:
     """A user record; `token` and `permissions` only in the caller's own (users/me)."""
     first, _, last = obj.full_name.partition(" ")
     joined = date_joined(backend, obj)
@@ -64,7 +64,7 @@ def user(backend: Any, viewer: User, obj: User, links: Links, *, me: bool = Fals
         values["token_expires_at"] = None
     if me:
         values["permissions"] = list(models.permissions(backend, obj))
-    return render("User", values, fields)
+    return render("User", values)
 
 
 def customer(backend: Any, obj: Customer, links: Links) -> dict[str, Any]:
