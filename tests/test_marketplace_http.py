@@ -97,7 +97,12 @@ def test_resources_visibility(api: Api) -> None:
     member = all_pages(api, RES, "proj_member")
     main = api.uuid("projects", "consumer-main")
     assert member and {r["project_uuid"] for r in member} == {main}
-    off = all_pages(api, RES, "off_manager")
+    # the consumer view is the consumer's: a provider sees its customers' resources only in
+    # the provider view
+    assert all_pages(api, RES, "off_manager") == []
+    assert {r["project_uuid"] for r in all_pages(api, RES, "prov_owner")} == {
+        api.uuid("projects", "provider-internal")}
+    off = all_pages(api, PRES, "off_manager")
     assert off and {r["offering_uuid"] for r in off} == {api.uuid("offerings", "slurm")}
     # the provider view: only resources of the caller's offerings
     mine = all_pages(api, PRES, "cons_owner")
@@ -318,9 +323,12 @@ def test_every_order_link_answers_for_whoever_sees_the_order(api: Api, user: str
             assert r.status_code == 200, (user, url)
         plan = api.get(order["plan"].removeprefix(BASE), user).json()
         assert plan["uuid"] == order["plan_uuid"] and plan["url"] == order["plan"]
-        res = api.get(f"{RES}{order['marketplace_resource_uuid']}/", user)
-        assert res.status_code == 200, (user, order["uuid"])
-        assert res.json()["offering_uuid"] == order["offering_uuid"]
+        # the consumer side opens it as a resource, the provider side as a provider resource
+        consumer = api.get(f"{RES}{order['marketplace_resource_uuid']}/", user)
+        provider = api.get(f"{PRES}{order['marketplace_resource_uuid']}/", user)
+        assert 200 in (consumer.status_code, provider.status_code), (user, order["uuid"])
+        ok = consumer if consumer.status_code == 200 else provider
+        assert ok.json()["offering_uuid"] == order["offering_uuid"]
 
 
 def test_order_from_catalogue_urls_lands_on_its_resource(api: Api) -> None:

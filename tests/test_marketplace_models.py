@@ -77,6 +77,8 @@ def test_resource_views(backend: OrdersBackend, rules: Marketplace) -> None:
     assert rules.resource_visible(user(backend, "proj_member"), res, "consumer")
     assert not rules.resource_visible(user(backend, "proj_member"), res, "provider")
     assert rules.resource_visible(user(backend, "off_manager"), res, "provider")
+    assert not rules.resource_visible(user(backend, "off_manager"), res, "consumer")
+    assert not rules.resource_visible(user(backend, "prov_owner"), res, "consumer")
     assert not rules.resource_visible(user(backend, "plain_user"), res, "consumer")
 
 

@@ -12,8 +12,8 @@ Visibility (docs/behaviour.md, "Marketplace"):
                       customer role or the service-provider manager role, and offerings they
                       manage (OFFERING.MANAGER)
   resources (consumer view)
-                      as orders: project, project's organization, provider organization,
-                      offering manager, service-provider manager; staff/support: all
+                      a role on the resource's project or on its organization; staff/support: all
+                      (the provider side uses the provider view)
 Invisible or malformed uuids are 404s.
 """
 
@@ -377,13 +377,12 @@ class Marketplace:
         if self.privileged(user):
             return True
         s = self.scopes(user)
-        provider = resource.offering.customer.uuid
-        provider_side = (provider in s.customer or provider in s.service_provider
-                         or resource.offering.uuid in s.offering)
-        if view == "provider":
-            return provider_side
-        return (provider_side or resource.project.uuid in s.project
-                or resource.project.customer.uuid in s.customer)
+        if view == "provider":  # ResourceQuerySet.filter_for_service_provider
+            provider = resource.offering.customer.uuid
+            return (provider in s.customer or provider in s.service_provider
+                    or resource.offering.uuid in s.offering)
+        # ResourceQuerySet.filter_for_service_consumer: the project or its organization
+        return resource.project.uuid in s.project or resource.project.customer.uuid in s.customer
 
     def visible_resources(self, user: User, view: str) -> list[Resource]:
         """In `created` order."""
