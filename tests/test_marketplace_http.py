@@ -251,6 +251,7 @@ def test_provider_resources_for_the_site_agent(api: Api) -> None:
         body = one.json()
         assert all(body.get(k) is not None for k in must), [k for k in must if body.get(k) is None]
         assert isinstance(body["limit_usage"], dict) and body["backend_id"] == "slurm-acc-001"
+        assert body["url"] == f"{BASE}{PRES}{res}/"
     assert api.get(f"{PRES}{res}/", "proj_member").status_code == 404
     assert api.get(f"{RES}{res}/", "proj_member").status_code == 200
     assert api.get(PRES + "?state=Bogus", "prov_owner").status_code == 400

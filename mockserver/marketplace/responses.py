@@ -153,13 +153,13 @@ def _resources(view: str) -> Response:
     req, user = Req(), current_user()
     links = Links(req.base_url)
     return list_response(req, _rules().resources_list(user, req.query, view),
-                         lambda r: ser.resource(r, user, links))
+                         lambda r: ser.resource(r, user, links, view))
 
 
 def _resource(uuid: str, view: str) -> Response:
     req, user = Req(), current_user()
     resource = _rules().resource(user, uuid, view)
-    return object_response(req, ser.resource(resource, user, Links(req.base_url)))
+    return object_response(req, ser.resource(resource, user, Links(req.base_url), view))
 
 
 @handler

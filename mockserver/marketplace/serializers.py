@@ -119,6 +119,10 @@ def service_provider(sp: ServiceProvider, rules: Marketplace, links: Links) -> d
     })
 
 
-def resource(r: Resource, user: User, links: Links) -> dict[str, Any]:
-    """Resource (consumer and provider views render alike; error_traceback for staff/support)."""
-    return render_resource(r, user, links.base)
+def resource(r: Resource, user: User, links: Links, view: str = "consumer") -> dict[str, Any]:
+    """Resource (error_traceback for staff/support). The provider view's `url` is the provider
+    resource's own URL, so that it answers for whoever got it (the consumer URL would not)."""
+    body = render_resource(r, user, links.base)
+    if view == "provider" and "url" in body:
+        body["url"] = links.url("marketplace_provider_resources_retrieve", uuid=r.uuid)
+    return body
