@@ -345,8 +345,11 @@ def test_order_from_catalogue_urls_lands_on_its_resource(api: Api) -> None:
             "project": api.url("projects", "consumer-main"),
             "attributes": {"name": name.json()["name"]}, "limits": {"quota": 2},
             "accepting_terms_of_service": True}
+    plan_url = f"{PLANS}{plan['uuid']}/"
+    count_before = api.get(plan_url, "prov_owner").json()["resources_count"]
     created = api.post("/api/marketplace-orders/", user, json=body)
     assert created.status_code == 201, created.text
+    assert api.get(plan_url, "prov_owner").json()["resources_count"] == count_before + 1
     order = created.json()
     assert order["state"] == "pending-provider"
     res_url = f"{RES}{order['marketplace_resource_uuid']}/"
