@@ -35,7 +35,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def user_rows(backend: Any) -> list[dict[str, Any]]:
-    """One row per user: username, flags and roles (role @ scope name), token."""
+    """One row per user: username, flags and roles (role @ scope name), token, password."""
     world = backend.world
     names: dict[str, str] = {}
     for kind, items, attr in (("customer", world.customers, "name"),
@@ -56,6 +56,7 @@ def user_rows(backend: Any) -> list[dict[str, Any]]:
             "username": user.username,
             "uuid": user.uuid,
             "token": user.token,
+            "password": user.password,
             "flags": flags,
             "roles": roles.get(user.uuid, []),
         })

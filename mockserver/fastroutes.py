@@ -10,7 +10,8 @@ compiled validation of the operation's 200 schema and required headers (fastpath
 Only a plain 200 `application/json` answer leaves from here; anything else (a bad token, an
 error, a request body, a path parameter that is not uuid-like, a validation failure) falls
 through to Connexion, which produces the exact answer. GETs change nothing, so running one twice
-on a fall-through is harmless. `Settings.fast_path = False` turns it off with the orders' one.
+on a fall-through is harmless - an area's GET handlers must never change state. `Settings.fast_path
+= False` turns it off with the orders' one.
 """
 
 from __future__ import annotations
@@ -130,11 +131,14 @@ class AreaFastPathMiddleware:
 
 def _conforms(template: str, response: Response) -> bool:
     """What Connexion's response validation would accept; an answer joined from rendered
-    entries (listing.rendered) is checked entry by entry, each once per stamp."""
+    entries (memo.rendered) is checked entry by entry, each once per stamp."""
     from mockserver.fastpath import _checks
     from mockserver.orders.responses import CachedJSONResponse
 
-    checks = _checks(template)
+    try:
+        checks = _checks(template)
+    except Exception:  # an operation whose 200 is not plain JSON: Connexion answers it
+        return False
     try:
         ResponseValidationOperation.validate_required_headers(response.raw_headers,
                                                               checks.definition)

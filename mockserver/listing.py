@@ -15,26 +15,27 @@ filters, which sort keys) plus one call to `list_response`:
 from __future__ import annotations
 
 import uuid as uuid_mod
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import orjson
 from starlette.responses import Response
 
 from mockserver.handlers import Req, json_response
+from mockserver.memo import memo, rendered
 from mockserver.orders.exceptions import NotFound, ValidationError, detail
 from mockserver.orders.rendercache import Entry
 from mockserver.orders.responses import CachedJSONResponse
 from mockserver.pagination import last_value, paginate
 from mockserver.rendering import select
 
+__all__ = ["Filters", "Ordering", "list_response", "lookup", "memo", "not_found",
+           "object_response", "parse_uuid", "rendered", "text_key"]
+
 T = TypeVar("T")
 JSON = "application/json"
 INVALID_CHOICE = "Select a valid choice. {} is not one of the available choices."
 INVALID_UUID = "Enter a valid UUID."
-MALFORMED = detail("Not found.")
 
 
 def parse_uuid(value: str) -> str | None:
@@ -52,12 +53,11 @@ def not_found(model: str) -> NotFound:
 
 def lookup(table: Mapping[str, T], uuid: str, model: str,
            visible: Callable[[T], bool] = lambda _obj: True) -> T:
-    """One object by uuid (hex or dashed): a malformed uuid is `Not found.`, an unknown or
-    invisible one `No <Model> matches the given query.` (both 404, as the real server)."""
+    """One object by uuid (hex or dashed). Unknown, invisible and malformed (a path segment that
+    is not a uuid) all answer 404 `No <Model> matches the given query.`, as a real server does
+    (issue 13 observed it for the orders)."""
     hex_ = parse_uuid(uuid)
-    if hex_ is None:
-        raise NotFound(MALFORMED)
-    obj = table.get(hex_)
+    obj = table.get(hex_) if hex_ is not None else None
     if obj is None or not visible(obj):
         raise not_found(model)
     return obj
@@ -205,49 +205,6 @@ def text_key(value: str | None) -> tuple[str, str]:
     close to this for the stub's ASCII names)."""
     text = value or ""
     return (text.casefold(), text)
-
-
-# ---------------------------------------------------------------------------------------------
-# Per-backend memo: rendered objects (dict + bytes, validated once) and other derived values
-
-MAX_MEMO = 4096  # entries per backend (a few KiB each)
-_memos: weakref.WeakKeyDictionary[Any, dict[Any, tuple[Any, Any]]] = weakref.WeakKeyDictionary()
-
-
-def memo(backend: Any, key: Any, stamp: Any, compute: Callable[[], T]) -> T:
-    """`compute()`, remembered for this backend (session world) while `stamp` is unchanged.
-    The stamp must change whenever the value may: e.g. `len(backend.resources)` for counts of
-    resources (resources are only ever added); a constant for what never changes once the world
-    is built (organizations, projects, users, roles). A reset, a new session or a state import
-    is a new backend, hence an empty memo."""
-    table = _memos.get(backend)
-    if table is None:
-        table = _memos[backend] = {}
-    hit = table.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    value = compute()
-    if hit is None and len(table) >= MAX_MEMO:
-        del table[next(iter(table))]  # oldest first
-    table[key] = (stamp, value)
-    return value
-
-
-def rendered(backend: Any, key: Any, stamp: Any, render: Callable[[], dict[str, Any]]) -> Entry:
-    """A rendered object as a render-cache Entry (dict, orjson bytes, the validators its bytes
-    have passed), remembered like `memo`: lists join the bytes, and the fast path validates each
-    object once per stamp instead of every body per request. `key` must name everything the
-    rendering depends on besides `stamp` (schema, uuid, base URL, the viewer where it matters)."""
-
-    def build() -> Entry:
-        body = render()
-        try:
-            encoded: bytes | None = orjson.dumps(body)
-        except TypeError:
-            encoded = None
-        return Entry(stamp, body, encoded)
-
-    return memo(backend, ("rendered", key), stamp, build)
 
 
 # ---------------------------------------------------------------------------------------------

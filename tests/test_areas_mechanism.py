@@ -114,15 +114,15 @@ def test_lookup_bodies() -> None:
     table = {"a" * 32: "obj"}
     assert lookup(table, "a" * 32, "Thing") == "obj"
     with pytest.raises(NotFound) as err:
-        lookup(table, "zz", "Thing")
-    assert err.value.body == {"detail": "Not found."}
+        lookup(table, "zz", "Thing")  # malformed: as a real server, the model's text too
+    assert err.value.body == {"detail": "No Thing matches the given query."}
     with pytest.raises(NotFound) as err:
         lookup(table, "a" * 32, "Thing", lambda _o: False)
     assert err.value.body == {"detail": "No Thing matches the given query."}
 
 
 def test_memo_recomputes_when_the_stamp_changes_and_per_backend() -> None:
-    from mockserver.listing import memo, rendered
+    from mockserver.memo import memo, rendered
 
     class Backend:
         pass

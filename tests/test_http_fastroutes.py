@@ -48,7 +48,8 @@ def _requests(backend: Any) -> list[tuple[str, dict[str, str]]]:
         (f"/api/projects/{project}/", staff),
         (f"/api/customers/?x-auth-token={backend.user_by_username('staff').token}", {}),
     ]
-    extra = [(path, staff) for path in _anonymous_paths()]
+    extra = [(path, h) for path in _anonymous_paths()
+             for h in (staff, {}, {"Authorization": "Token nope"})]
     return out + extra
 
 

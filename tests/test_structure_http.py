@@ -175,7 +175,7 @@ def test_customer_retrieve_and_404s(api: Api) -> None:
     r = api.get(f"{CUSTOMERS}{uuid}/", "prov_owner")
     assert r.status_code == 404 and r.json() == {"detail": "No Customer matches the given query."}
     r = api.get(f"{CUSTOMERS}not-a-uuid/", "staff")
-    assert r.status_code == 404 and r.json() == {"detail": "Not found."}
+    assert r.status_code == 404 and r.json() == {"detail": "No Customer matches the given query."}
     assert api.get(f"{CUSTOMERS}{uuid}/").status_code == 401
 
 
@@ -418,3 +418,33 @@ def test_project_counts_follow_new_resources(api: Api) -> None:
     assert api.get(f"{PROJECTS}{uuid}/", "staff").json()["resources_count"] == before + 1
     listed = {p["uuid"]: p for p in api.get(PROJECTS, "staff").json()}
     assert listed[uuid]["resources_count"] == before + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# X-Impersonated-User-UUID (HomePort's impersonation)
+
+
+def test_staff_impersonates_with_the_header(api: Api) -> None:
+    member = api.uuid("users", "proj_member")
+    header = {"X-Impersonated-User-UUID": member}
+    me = api.get(ME, "staff", headers=header).json()
+    assert me["username"] == "proj_member" and me["is_staff"] is False
+    assert names(api.get(PROJECTS, "staff", headers=header)) == ["Consumer Project"]
+    orders = api.get("/api/marketplace-orders/?page_size=300", "staff", headers=header)
+    mine = api.get("/api/marketplace-orders/?page_size=300", "proj_member")
+    assert orders.status_code == 200 and orders.content == mine.content
+    dashed = f"{member[:8]}-{member[8:12]}-{member[12:16]}-{member[16:20]}-{member[20:]}"
+    assert api.get(ME, "staff", headers={"X-Impersonated-User-UUID": dashed}).json()[
+        "username"] == "proj_member"
+
+
+@pytest.mark.parametrize(("caller", "value"), [
+    ("staff", "null"), ("staff", ""), ("staff", "0" * 32), ("staff", "not-a-uuid"),
+    ("cons_owner", "USER:proj_member"), ("support", "USER:proj_member"),
+    ("staff", "USER:inactive"),
+])
+def test_impersonation_is_ignored_otherwise(api: Api, caller: str, value: str) -> None:
+    if value.startswith("USER:"):
+        value = api.uuid("users", value[5:])
+    me = api.get(ME, caller, headers={"X-Impersonated-User-UUID": value}).json()
+    assert me["username"] == caller

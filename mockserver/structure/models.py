@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mockserver.listing import memo
+from mockserver.memo import memo
 from mockserver.orders.entities import Customer, Grant, Project, User
 from mockserver.orders.exceptions import ApiError, detail
 from mockserver.orders.permissions import ROLE_PERMISSIONS, ROLE_SCOPES

@@ -33,7 +33,7 @@ from mockserver.rendering import Links
 from mockserver.structure import models, serializers
 
 JSON = "application/json"
-STATIC = 0  # the stamp of what never changes once a world is built (listing.memo)
+STATIC = 0  # the stamp of what never changes once a world is built (mockserver.memo)
 Handler = Callable[..., Awaitable[Response]]
 
 CUSTOMER_ORDERING = Ordering(
