@@ -69,7 +69,7 @@ def test_public_visibility_follows_state_and_sharing(backend: OrdersBackend,
     assert exc.value.body == {"detail": "No Offering matches the given query."}
     with pytest.raises(NotFound) as exc:
         rules.public_offering(plain, "zzz")
-    assert exc.value.body == {"detail": "Not found."}
+    assert exc.value.body == {"detail": "No Offering matches the given query."}
 
 
 def test_resource_views(backend: OrdersBackend, rules: Marketplace) -> None:
