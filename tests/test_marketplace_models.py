@@ -69,7 +69,7 @@ def test_public_visibility_follows_state_and_sharing(backend: OrdersBackend,
     assert exc.value.body == {"detail": "No Offering matches the given query."}
     with pytest.raises(NotFound) as exc:
         rules.public_offering(plain, "zzz")
-    assert exc.value.body == {"detail": "Not found."}
+    assert exc.value.body == {"detail": "No Offering matches the given query."}
 
 
 def test_resource_views(backend: OrdersBackend, rules: Marketplace) -> None:
@@ -77,6 +77,8 @@ def test_resource_views(backend: OrdersBackend, rules: Marketplace) -> None:
     assert rules.resource_visible(user(backend, "proj_member"), res, "consumer")
     assert not rules.resource_visible(user(backend, "proj_member"), res, "provider")
     assert rules.resource_visible(user(backend, "off_manager"), res, "provider")
+    assert not rules.resource_visible(user(backend, "off_manager"), res, "consumer")
+    assert not rules.resource_visible(user(backend, "prov_owner"), res, "consumer")
     assert not rules.resource_visible(user(backend, "plain_user"), res, "consumer")
 
 

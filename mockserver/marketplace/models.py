@@ -12,13 +12,14 @@ Visibility (docs/behaviour.md, "Marketplace"):
                       customer role or the service-provider manager role, and offerings they
                       manage (OFFERING.MANAGER)
   resources (consumer view)
-                      as orders: project, project's organization, provider organization,
-                      offering manager, service-provider manager; staff/support: all
+                      a role on the resource's project or on its organization; staff/support: all
+                      (the provider side uses the provider view)
 Invisible or malformed uuids are 404s.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -169,8 +170,9 @@ class Marketplace:
     orders backend adds a resource with every created order)."""
 
     def __init__(self, world: World, perms: PermissionIndex,
-                 resources: Mapping[str, Resource]) -> None:
+                 resources: Mapping[str, Resource], lock: Any = None) -> None:
         self.world = world
+        self.lock = lock if lock is not None else threading.RLock()  # the backend's
         self.perms = perms
         self.resources = resources
         self.categories = {c.uuid: c for c in world.categories}
@@ -298,9 +300,13 @@ class Marketplace:
         return lookup(self.plans, uuid, "Plan", lambda p: p.offering is not None
                       and self.provider_visible(user, p.offering))
 
-    def plan_resources_count(self, plan: Plan) -> int:
-        return sum(1 for r in self.resources.values()
-                   if r.plan is plan and r.state != TERMINATED)
+    def plan_resource_counts(self) -> dict[str, int]:
+        """Plan uuid -> number of its resources not terminated (one pass; once per request)."""
+        counts: dict[str, int] = {}
+        for r in self._resources_by_created():
+            if r.plan is not None and r.state != TERMINATED:
+                counts[r.plan.uuid] = counts.get(r.plan.uuid, 0) + 1
+        return counts
 
     # -- categories ------------------------------------------------------------------------
     def categories_list(self, user: User, query: Query) -> list[Category]:
@@ -371,13 +377,12 @@ class Marketplace:
         if self.privileged(user):
             return True
         s = self.scopes(user)
-        provider = resource.offering.customer.uuid
-        provider_side = (provider in s.customer or provider in s.service_provider
-                         or resource.offering.uuid in s.offering)
-        if view == "provider":
-            return provider_side
-        return (provider_side or resource.project.uuid in s.project
-                or resource.project.customer.uuid in s.customer)
+        if view == "provider":  # ResourceQuerySet.filter_for_service_provider
+            provider = resource.offering.customer.uuid
+            return (provider in s.customer or provider in s.service_provider
+                    or resource.offering.uuid in s.offering)
+        # ResourceQuerySet.filter_for_service_consumer: the project or its organization
+        return resource.project.uuid in s.project or resource.project.customer.uuid in s.customer
 
     def visible_resources(self, user: User, view: str) -> list[Resource]:
         """In `created` order."""
@@ -389,11 +394,12 @@ class Marketplace:
     def _resources_by_created(self) -> list[Resource]:
         """Resources are only ever added and their `created` never changes: the sorted list
         stays valid until the table grows (a copy is handed out)."""
-        cached = self._by_created
-        if cached is None or cached[0] != len(self.resources):
-            cached = self._by_created = (len(self.resources),
-                                         sorted(self.resources.values(), key=_created))
-        return list(cached[1])
+        with self.lock:  # the orders backend adds resources under the same lock
+            cached = self._by_created
+            if cached is None or cached[0] != len(self.resources):
+                cached = self._by_created = (len(self.resources),
+                                             sorted(self.resources.values(), key=_created))
+            return list(cached[1])
 
     def resources_list(self, user: User, query: Query, view: str = "consumer"
                        ) -> list[Resource]:
@@ -429,7 +435,7 @@ class Marketplace:
         if errors:
             raise ValidationError(errors)
         assert project is not None and offering is not None
-        n = 1 + sum(1 for r in self.resources.values()
+        n = 1 + sum(1 for r in self._resources_by_created()
                     if r.project is project and r.offering is offering)
         return f"{project.slug}-{offering.slug}-{n}"
 
@@ -466,6 +472,6 @@ def for_backend(backend: Any) -> Marketplace:
     at run time; resources are read live from the backend's table)."""
     rules = getattr(backend, "_marketplace", None)
     if rules is None or rules.world is not backend.world:
-        rules = Marketplace(backend.world, backend.perms, backend.resources)
+        rules = Marketplace(backend.world, backend.perms, backend.resources, backend.lock)
         backend._marketplace = rules
     return rules

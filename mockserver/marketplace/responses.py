@@ -4,18 +4,63 @@ No rules here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from starlette.responses import Response
 
 from mockserver.handlers import Req, current_backend, current_user, handler, json_body
 from mockserver.handlers import json_response as json
-from mockserver.listing import list_response, object_response
+from mockserver.listing import list_response, memo, object_response, rendered
 from mockserver.marketplace import serializers as ser
 from mockserver.marketplace.models import Marketplace, for_backend
+from mockserver.orders.entities import Offering, Resource, User
+from mockserver.orders.rendercache import Entry
 from mockserver.rendering import Links
+
+STATIC = 0  # the stamp of what never changes once a world is built (listing.memo)
 
 
 def _rules() -> Marketplace:
     return for_backend(current_backend())
+
+
+# Rendered objects are remembered per world (listing.rendered): encoded and validated once per
+# stamp, as the orders' render cache does.
+def _offering(o: Offering, user: User, links: Links) -> Entry:
+    """The catalogue never changes at run time."""
+    return rendered(current_backend(), ("PublicOfferingDetails", o.uuid, links.base), STATIC,
+                    lambda: ser.offering(o, user, links))
+
+
+def _plan_counts(rules: Marketplace) -> Mapping[str, int]:
+    """Resources per plan, recounted when a resource is added or an order changes (resource
+    states follow the orders)."""
+    backend = current_backend()
+    return memo(backend, "plan_resource_counts", (len(backend.resources), backend.index.version),
+                rules.plan_resource_counts)
+
+
+def _provider_offering(o: Offering, counts: Mapping[str, int], links: Links) -> Entry:
+    """Changes only with its plans' resource counts."""
+    return rendered(current_backend(), ("ProviderOfferingDetails", o.uuid, links.base),
+                    tuple(counts.get(p.uuid, 0) for p in o.plans),
+                    lambda: ser.provider_offering(o, counts, links))
+
+
+def resource_stamp(r: Resource) -> tuple[Any, ...]:
+    """Everything of a resource that may change after the world is built (orders and provider
+    actions assign new values; `limits` / `attributes` / `options` are replaced, never updated in
+    place: entities.Resource)."""
+    return (r.state, r.modified, r.backend_id, r.plan.uuid if r.plan else None, r.name, r.slug,
+            r.end_date, r.error_message, r.error_traceback, tuple(sorted(r.limits.items())),
+            id(r.attributes), id(r.options))
+
+
+def _resource(r: Resource, user: User, links: Links, view: str) -> Entry:
+    privileged = user.is_staff or user.is_support  # error_traceback or not
+    return rendered(current_backend(), ("Resource", r.uuid, links.base, view, privileged),
+                    resource_stamp(r), lambda: ser.resource(r, user, links, view))
 
 
 # -- categories -------------------------------------------------------------------------------
@@ -49,7 +94,7 @@ async def marketplace_public_offerings_list() -> Response:
     req, user = Req(), current_user()
     links = Links(req.base_url)
     return list_response(req, _rules().public_offerings(user, req.query),
-                         lambda o: ser.offering(o, user, links))
+                         lambda o: _offering(o, user, links))
 
 
 marketplace_public_offerings_count = marketplace_public_offerings_list
@@ -59,7 +104,7 @@ marketplace_public_offerings_count = marketplace_public_offerings_list
 async def marketplace_public_offerings_retrieve(uuid: str) -> Response:
     req, user = Req(), current_user()
     offering = _rules().public_offering(user, uuid)
-    return object_response(req, ser.offering(offering, user, Links(req.base_url)))
+    return object_response(req, _offering(offering, user, Links(req.base_url)))
 
 
 @handler
@@ -87,8 +132,9 @@ async def marketplace_plugins_list() -> Response:
 async def marketplace_plans_list() -> Response:
     req, rules = Req(), _rules()
     links = Links(req.base_url)
+    counts = _plan_counts(rules)
     return list_response(req, rules.provider_plans(current_user(), req.query),
-                         lambda p: ser.provider_plan(p, rules, links))
+                         lambda p: ser.provider_plan(p, counts, links))
 
 
 marketplace_plans_count = marketplace_plans_list
@@ -98,15 +144,16 @@ marketplace_plans_count = marketplace_plans_list
 async def marketplace_plans_retrieve(uuid: str) -> Response:
     req, rules = Req(), _rules()
     plan = rules.provider_plan(current_user(), uuid)
-    return json(ser.provider_plan(plan, rules, Links(req.base_url)))
+    return json(ser.provider_plan(plan, _plan_counts(rules), Links(req.base_url)))
 
 
 @handler
 async def marketplace_provider_offerings_list() -> Response:
     req, rules = Req(), _rules()
     links = Links(req.base_url)
+    counts = _plan_counts(rules)
     return list_response(req, rules.provider_offerings(current_user(), req.query),
-                         lambda o: ser.provider_offering(o, rules, links))
+                         lambda o: _provider_offering(o, counts, links))
 
 
 marketplace_provider_offerings_count = marketplace_provider_offerings_list
@@ -116,7 +163,8 @@ marketplace_provider_offerings_count = marketplace_provider_offerings_list
 async def marketplace_provider_offerings_retrieve(uuid: str) -> Response:
     req, rules = Req(), _rules()
     offering = rules.provider_offering(current_user(), uuid)
-    return object_response(req, ser.provider_offering(offering, rules, Links(req.base_url)))
+    return object_response(req, _provider_offering(offering, _plan_counts(rules),
+                                                   Links(req.base_url)))
 
 
 @handler
@@ -150,13 +198,13 @@ def _resources(view: str) -> Response:
     req, user = Req(), current_user()
     links = Links(req.base_url)
     return list_response(req, _rules().resources_list(user, req.query, view),
-                         lambda r: ser.resource(r, user, links))
+                         lambda r: _resource(r, user, links, view))
 
 
-def _resource(uuid: str, view: str) -> Response:
+def _one_resource(uuid: str, view: str) -> Response:
     req, user = Req(), current_user()
     resource = _rules().resource(user, uuid, view)
-    return object_response(req, ser.resource(resource, user, Links(req.base_url)))
+    return object_response(req, _resource(resource, user, Links(req.base_url), view))
 
 
 @handler
@@ -169,14 +217,14 @@ marketplace_resources_count = marketplace_resources_list
 
 @handler
 async def marketplace_resources_retrieve(uuid: str) -> Response:
-    return _resource(uuid, "consumer")
+    return _one_resource(uuid, "consumer")
 
 
 @handler
 async def marketplace_resources_offering_retrieve(uuid: str) -> Response:
     req, user = Req(), current_user()
     resource = _rules().resource(user, uuid, "consumer")
-    return object_response(req, ser.offering(resource.offering, user, Links(req.base_url)))
+    return object_response(req, _offering(resource.offering, user, Links(req.base_url)))
 
 
 @handler
@@ -196,4 +244,4 @@ marketplace_provider_resources_count = marketplace_provider_resources_list
 
 @handler
 async def marketplace_provider_resources_retrieve(uuid: str) -> Response:
-    return _resource(uuid, "provider")
+    return _one_resource(uuid, "provider")

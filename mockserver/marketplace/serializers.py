@@ -5,7 +5,7 @@ orders serializers (the same answer as an order's `/offering/` and `/resource/`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockserver.marketplace.models import Marketplace, Plugin, ServiceProvider
@@ -54,7 +54,7 @@ def public_plan(plan: Plan, links: Links) -> dict[str, Any]:
     return render_public_plan(plan, Urls(links.base))
 
 
-def _provider_plan_values(plan: Plan, rules: Marketplace, links: Links
+def _provider_plan_values(plan: Plan, counts: Mapping[str, int], links: Links
                           ) -> dict[str, Callable[[], Any]]:
     """The provider views' plan: its own URL (`/api/marketplace-plans/<uuid>/`), the provider
     offering's URL, and how many resources use it."""
@@ -64,23 +64,23 @@ def _provider_plan_values(plan: Plan, rules: Marketplace, links: Links
         "url": lambda: links.url("marketplace_plans_retrieve", uuid=plan.uuid),
         "offering": lambda: links.url("marketplace_provider_offerings_retrieve",
                                       uuid=offering_uuid),
-        "resources_count": lambda: rules.plan_resources_count(plan),
+        "resources_count": lambda: counts.get(plan.uuid, 0),
     }
 
 
-def provider_plan(plan: Plan, rules: Marketplace, links: Links) -> dict[str, Any]:
-    """ProviderPlanDetails."""
+def provider_plan(plan: Plan, counts: Mapping[str, int], links: Links) -> dict[str, Any]:
+    """ProviderPlanDetails; `counts`: Marketplace.plan_resource_counts()."""
     return render_public_plan(plan, Urls(links.base), "ProviderPlanDetails",
-                              _provider_plan_values(plan, rules, links))
+                              _provider_plan_values(plan, counts, links))
 
 
-def provider_offering(o: Offering, rules: Marketplace, links: Links) -> dict[str, Any]:
+def provider_offering(o: Offering, counts: Mapping[str, int], links: Links) -> dict[str, Any]:
     """ProviderOfferingDetails: the catalogue's values with the provider URLs."""
     values = offering_values(o, Urls(links.base))
     values["url"] = lambda: links.url("marketplace_provider_offerings_retrieve", uuid=o.uuid)
     values["plans"] = lambda: [
         render_public_plan(p, Urls(links.base), "BaseProviderPlan",
-                           _provider_plan_values(p, rules, links))
+                           _provider_plan_values(p, counts, links))
         for p in o.plans]
     return _render("ProviderOfferingDetails", values)
 
@@ -119,6 +119,10 @@ def service_provider(sp: ServiceProvider, rules: Marketplace, links: Links) -> d
     })
 
 
-def resource(r: Resource, user: User, links: Links) -> dict[str, Any]:
-    """Resource (consumer and provider views render alike; error_traceback for staff/support)."""
-    return render_resource(r, user, links.base)
+def resource(r: Resource, user: User, links: Links, view: str = "consumer") -> dict[str, Any]:
+    """Resource (error_traceback for staff/support). The provider view's `url` is the provider
+    resource's own URL, so that it answers for whoever got it (the consumer URL would not)."""
+    body = render_resource(r, user, links.base)
+    if view == "provider" and "url" in body:
+        body["url"] = links.url("marketplace_provider_resources_retrieve", uuid=r.uuid)
+    return body
