@@ -350,3 +350,13 @@ def test_every_hyperlink_of_the_agents_answers_is_served(api: Api) -> None:
         assert r.status_code == 200, (url, r.status_code, r.text)
     assert api.get(f"/api/marketplace-site-agent-processors/{processor['uuid']}/",
                    "cons_owner").status_code == 404
+
+
+def test_options_lists_put_only_on_a_visible_identity(api: Api) -> None:
+    identity = register(api)
+    url = f"{IDENTITIES}{identity['uuid']}/"
+    seen = api.request("OPTIONS", url, PROVIDER)
+    hidden = api.request("OPTIONS", url, "cons_owner")
+    assert seen.status_code == hidden.status_code == 200
+    assert "PUT" in seen.json().get("actions", {}), seen.json()
+    assert "PUT" not in hidden.json().get("actions", {}), hidden.json()

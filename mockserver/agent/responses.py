@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from mockserver import metadata
 from mockserver.agent import models
 from mockserver.agent import serializers as ser
 from mockserver.auth import current_user
@@ -24,6 +25,10 @@ from mockserver.registry import current_backend
 
 def _page(req: Req, items: Sequence[Any], render: Callable[[Any], Any]) -> Response:
     return list_response(req, items, render)
+
+
+# OPTIONS lists PUT on an identity only when the caller sees it (DRF's get_object)
+metadata.OBJECT_LOOKUPS["/api/marketplace-site-agent-identities/"] = models.get_identity
 
 
 # -- agent identities, services, processors ----------------------------------------------------
