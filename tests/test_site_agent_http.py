@@ -85,6 +85,8 @@ def test_registration_errors_and_permissions(api: Api) -> None:
                         "name": ["This field is required."]}
     # a consumer may not register an agent for the provider's offering; support sees only
     assert api.post(IDENTITIES, "cons_owner", json=identity_body(api)).status_code == 403
+    # 403 comes before the body's other errors
+    assert api.post(IDENTITIES, "cons_owner", json={"offering": slurm(api)}).status_code == 403
     identity = register(api)
     assert api.get(IDENTITIES, "cons_owner").json() == []
     assert len(api.get(IDENTITIES, "support").json()) == 1
@@ -230,9 +232,10 @@ def test_usage_errors(api: Api) -> None:
     bad = report(api, uuid, "2026-12-01T00:00:00Z", cpu="lots")
     assert bad.status_code == 400 and bad.json() == {
         "usages": [{"amount": ["A valid number is required."]}]}
-    r = api.post(f"{USAGES}set_usage/", "cons_owner", json={
-        "resource": uuid, "usages": [{"type": "cpu", "amount": "1"}]})
-    assert r.status_code == 403
+    for usages in ([{"type": "cpu", "amount": "1"}], "not a list"):
+        r = api.post(f"{USAGES}set_usage/", "cons_owner", json={
+            "resource": uuid, "usages": usages})
+        assert r.status_code == 403
     r = api.post(f"{USAGES}set_usage/", PROVIDER, json={"usages": []})
     assert r.json() == {"resource": ["This field is required."]}
     assert api.get(USAGES, PROVIDER, params={"resource_uuid": uuid}).json() == []

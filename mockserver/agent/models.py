@@ -212,6 +212,8 @@ def _identity_fields(backend: Any, user: User, data: Any) -> tuple[Offering, dic
                                   if parse_uuid(str(body["offering"])) is None
                                   else "Object with uuid={} does not exist.".format(
                                       body["offering"])]
+        elif not manages(backend, user, offering):
+            raise PermissionDenied()  # 403 before the body's other errors (DRF's order)
     name = _string(body, "name", errors, required=True, blank=False, max_length=255)
     fields: dict[str, Any] = {"name": name}
     for key in ("version", "config_file_path", "config_file_content"):
@@ -227,7 +229,6 @@ def _identity_fields(backend: Any, user: User, data: Any) -> tuple[Offering, dic
     fields["last_restarted"] = _datetime(body, "last_restarted", errors)
     _raise(errors)
     assert offering is not None
-    _require_manage(backend, user, offering)
     return offering, fields
 
 
@@ -608,6 +609,8 @@ def set_usage(backend: Any, user: User, data: Any) -> list[ComponentUsage]:
             resource = backend.resources.get(hex_) if hex_ else None
             if resource is None or not _resource_visible(backend, user, resource):
                 errors["resource"] = [f'Object with uuid={body["resource"]} does not exist.']
+            else:
+                _require_manage(backend, user, resource.offering)
         when = _datetime(body, "date", errors) or backend.clock.anchor
         usages = body.get("usages")
         if "usages" not in body:
@@ -617,7 +620,6 @@ def set_usage(backend: Any, user: User, data: Any) -> list[ComponentUsage]:
                                 f'"{type(usages).__name__}".']
         _raise(errors)
         assert resource is not None and isinstance(usages, list)
-        _require_manage(backend, user, resource.offering)
         components = {c.type: c for c in resource.offering.components}
         items: list[tuple[str, str, str]] = []
         item_errors: list[dict[str, list[str]]] = []
