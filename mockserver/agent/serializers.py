@@ -122,7 +122,8 @@ def render_offering_user(backend: Any, ou: OfferingUser, base: str,
     member = backend.users[ou.user_uuid]
     return shaped("OfferingUser", {
         "url": urls.of("marketplace-offering-users", ou.uuid), "uuid": hexid(ou.uuid),
-        "user": urls.of("users", member.uuid),
+        # no `user` (the profile URL): the provider side may not see /api/users/<uuid>/; the
+        # agent reads user_uuid and user_username
         "offering": urls.of("marketplace-public-offerings", offering.uuid),
         "username": ou.username, "offering_uuid": hexid(offering.uuid),
         "offering_name": offering.name, "user_uuid": hexid(member.uuid),
