@@ -56,6 +56,17 @@ def stub() -> Iterator[WaldurMock]:
         server.stop()
 
 
+@pytest.fixture
+def own_stub() -> Iterator[WaldurMock]:
+    """A stub for one test (the tests that do not build on the shared order_process pass)."""
+    server, mock = start_stub(Settings(orders=0))
+    try:
+        yield mock
+    finally:
+        mock.close()
+        server.stop()
+
+
 def keys(mock: WaldurMock, kind: str) -> dict[str, str]:
     return mock.state()["keys"][kind]
 
@@ -213,49 +224,46 @@ def test_report_pass_reports_usages_that_read_back(stub: WaldurMock, processed: 
     assert {u["username"] for u in per_user} == {"proj_admin"}, per_user
 
 
-def test_order_processing_survives_seeded_5xx_faults(stub: WaldurMock, agent_venv: Path,
+def test_order_processing_survives_seeded_5xx_faults(own_stub: WaldurMock, agent_venv: Path,
                                                      tmp_path: Path) -> None:
-    stub.clear_faults()
-    stub.reset()
-    site = make_site(stub, agent_venv, tmp_path)
+    site = make_site(own_stub, agent_venv, tmp_path)
     # One 5xx on each step of a Create. set_backend_id fails *after* storing the id: a 5xx
     # before it would make the published agent re-create its own account on the retry and
     # err the order (docs/site-agent.md).
-    stub.add_fault(operation="marketplace_orders_approve_by_provider", status=502, times=1)
-    stub.add_fault(operation="marketplace_provider_resources_set_backend_id", status=503,
-                   after=True, times=1)
-    stub.add_fault(operation="marketplace_provider_resources_set_limits", status=503, times=1)
-    stub.add_fault(operation="marketplace_orders_set_state_done", status=500, times=1)
+    own_stub.add_fault(operation="marketplace_orders_approve_by_provider", status=502, times=1)
+    own_stub.add_fault(operation="marketplace_provider_resources_set_backend_id", status=503,
+                       after=True, times=1)
+    own_stub.add_fault(operation="marketplace_provider_resources_set_limits", status=503,
+                       times=1)
+    own_stub.add_fault(operation="marketplace_orders_set_state_done", status=500, times=1)
     try:
         run = site.run("order_process", timeout=150)
     finally:
-        fired = {f["operation"]: f["fired"] for f in stub.faults()}
-        stub.clear_faults()
+        fired = {f["operation"]: f["fired"] for f in own_stub.faults()}
+        own_stub.clear_faults()
     assert run.finished, run.log[-3000:]
-    assert order_states(stub) == dict.fromkeys(SLURM_ORDERS, "done"), run.log[-3000:]
+    assert order_states(own_stub) == dict.fromkeys(SLURM_ORDERS, "done"), run.log[-3000:]
     assert fired == {}, fired  # each fault fired its one time (and was removed)
-    assert {500, 502, 503} <= {e["status"] for e in stub.requests()}
+    assert {500, 502, 503} <= {e["status"] for e in own_stub.requests()}
     for key, (account, limits) in CREATED.items():
-        res = resource_of(stub, key)
+        res = resource_of(own_stub, key)
         assert res["backend_id"] == account and res["limits"] == limits
 
 
-def test_a_broken_stub_fails_these_checks(stub: WaldurMock, agent_venv: Path, tmp_path: Path
-                                          ) -> None:
+def test_a_broken_stub_fails_these_checks(own_stub: WaldurMock, agent_venv: Path,
+                                          tmp_path: Path) -> None:
     """Teeth: when the stub breaks a call the agent needs (its provider offering answers 404),
     the agent skips the offering, logs the error and leaves the orders pending: the checks
     above (orders done, no error in the log) would fail."""
-    stub.clear_faults()
-    stub.reset()
-    site = make_site(stub, agent_venv, tmp_path)
-    stub.add_fault(operation="marketplace_provider_offerings_retrieve", status=404)
+    site = make_site(own_stub, agent_venv, tmp_path)
+    own_stub.add_fault(operation="marketplace_provider_offerings_retrieve", status=404)
     try:
         run = site.run("order_process", timeout=60)
     finally:
-        stub.clear_faults()
+        own_stub.clear_faults()
     assert run.finished
     assert any("Unable to process the offering" in e for e in run.errors), run.errors
-    states = order_states(stub)
+    states = order_states(own_stub)
     assert states["ord-pp-slurm"] == "pending-provider" and states["ord-exec-slurm"] == "executing"
 
 
