@@ -1,0 +1,163 @@
+"""The compare scenario, as data: one list of steps, run in the same order on both sides.
+
+Placeholders in paths, params and bodies are filled per side: `{A}` .. `{F}` the uuid of the
+order that side created under that name, `{project}` / `{offering}` / `{plan}` the side's URLs,
+`{project_uuid}` / `{offering_uuid}` their uuids. Roles (`--token-for ROLE=KEY`):
+
+  staff     the primary token (cleans up with `unlink`, sees everything)
+  creator   a project manager or admin of the project (creates orders that wait for the consumer)
+  consumer  an owner of the project's organization (approves / rejects as consumer)
+  provider  an owner of the offering's organization (approves, sets states)
+  outsider  a user with no role on the project or the offering (sees nothing)
+  anonymous no token at all
+
+The offering must be a `Marketplace.Slurm` one (the site agent's type): every action of the
+agent (executing, done, erred) is allowed on it, and `cancel` is its 405.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ORDERS = "/api/marketplace-orders/"
+NO_BODY: Any = object()  # a step without a request body
+ROLES: tuple[str, ...] = ("staff", "creator", "consumer", "provider", "outsider")
+MISSING_UUID = "0" * 32  # stands for an order a side failed to create (its requests get 404)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request. `name` is stable: it is part of every difference key of the step.
+    `saves`: a 201 of this step is the order of that name. `items`: how two list pages are
+    compared: "set" (the same scenario orders), "sequence" (in the same order), "count"."""
+
+    name: str
+    role: str
+    method: str
+    path: str
+    body: Any = NO_BODY
+    params: dict[str, Any] = field(default_factory=dict)
+    saves: str | None = None
+    items: str = "set"
+
+
+def create(name: str, role: str = "creator", **extra: Any) -> Step:
+    body = {
+        "project": "{project}",
+        "offering": "{offering}",
+        "plan": "{plan}",
+        "attributes": {"name": f"contract-compare-{name.lower()}"},
+        **extra,
+    }
+    return Step(f"create-{name}-as-{role}", role, "POST", ORDERS, body=body, saves=name)
+
+
+def get(order: str, role: str, tag: str = "") -> Step:
+    return Step(f"get-{order}-as-{role}{tag}", role, "GET", f"{ORDERS}{{{order}}}/")
+
+
+def act(order: str, action: str, role: str, body: Any = NO_BODY, tag: str = "") -> Step:
+    return Step(
+        f"{action}-{order}-as-{role}{tag}", role, "POST", f"{ORDERS}{{{order}}}/{action}/", body
+    )
+
+
+def delete(order: str, role: str, tag: str = "") -> Step:
+    return Step(f"delete-{order}-as-{role}{tag}", role, "DELETE", f"{ORDERS}{{{order}}}/")
+
+
+def listing(name: str, role: str = "staff", items: str = "set", method: str = "GET",
+            **params: Any) -> Step:
+    scope = {"project_uuid": "{project_uuid}", "offering_uuid": "{offering_uuid}"}
+    return Step(f"list-{name}-as-{role}", role, method, ORDERS, params={**scope, **params},
+                items=items)
+
+
+ERRED = {"error_message": "contract-compare: erred", "error_traceback": "Traceback: compare"}
+
+# The expected outcome of each step (on Waldur) is in its comment; the comparison never uses it.
+SCENARIO: tuple[Step, ...] = (
+    # A: consumer approval, provider approval, the agent's executing -> done
+    create("A"),                                                  # 201 pending-consumer
+    get("A", "creator"),
+    get("A", "outsider"),                                         # 404 invisible
+    get("A", "anonymous"),                                        # 401
+    act("A", "approve_by_provider", "provider"),                  # 409 wrong state
+    act("A", "approve_by_consumer", "creator"),                   # 403 a manager may not approve
+    act("A", "approve_by_consumer", "outsider"),                  # 404
+    act("A", "approve_by_consumer", "consumer"),                  # 200 -> pending-provider
+    act("A", "approve_by_consumer", "consumer", tag="-again"),    # 409
+    act("A", "set_state_done", "provider"),                       # 409
+    act("A", "approve_by_provider", "consumer"),                  # 403
+    act("A", "approve_by_provider", "provider"),                  # 200 -> executing
+    get("A", "provider"),
+    act("A", "cancel", "creator"),                                # 405 Slurm cannot cancel
+    act("A", "set_state_done", "consumer"),                       # 403
+    act("A", "set_backend_id", "provider", {"backend_id": "compare-a"}),
+    act("A", "set_backend_id", "provider", {"backend_id": "compare-a"}, tag="-same"),
+    act("A", "set_state_done", "provider"),                       # 200 -> done
+    get("A", "consumer"),
+    act("A", "cancel", "creator", tag="-done"),                   # 409
+    delete("A", "creator"),                                       # 409
+    act("A", "unlink", "creator"),                                # 403 staff only
+    # B: rejected by the consumer
+    create("B"),
+    act("B", "reject_by_provider", "provider"),                   # 409
+    act("B", "reject_by_consumer", "outsider"),                   # 404
+    act("B", "reject_by_consumer", "consumer", {"consumer_rejection_comment": "compare"}),
+    get("B", "creator"),
+    act("B", "approve_by_consumer", "consumer"),                  # 409
+    # C: rejected by the provider
+    create("C"),
+    act("C", "approve_by_consumer", "consumer"),
+    act("C", "reject_by_provider", "consumer"),                   # 403
+    act("C", "reject_by_provider", "provider", {"provider_rejection_comment": "compare"}),
+    get("C", "consumer"),
+    # D: erred by the agent, back to executing, done
+    create("D"),
+    act("D", "approve_by_consumer", "consumer"),
+    act("D", "set_state_executing", "provider"),                  # 200 from pending-provider
+    act("D", "set_state_erred", "provider", ERRED),
+    get("D", "provider"),
+    get("D", "staff"),
+    act("D", "set_state_executing", "provider", tag="-from-erred"),
+    act("D", "set_state_done", "provider"),
+    # E: deleted while pending
+    create("E"),
+    delete("E", "outsider"),                                      # 404
+    delete("E", "creator"),                                       # 204
+    get("E", "creator"),                                          # 404
+    delete("E", "creator", tag="-again"),                         # 404
+    # F: created by the consumer owner (consumer review recorded at once)
+    create("F", "consumer"),                                      # 201 pending-provider
+    get("F", "consumer"),
+    act("F", "reject_by_consumer", "consumer"),                   # 409
+    # bad bodies and paths
+    Step("create-empty-body", "creator", "POST", ORDERS, body={}),
+    Step("create-attributes-text", "creator", "POST", ORDERS,
+         body={"project": "{project}", "offering": "{offering}", "plan": "{plan}",
+               "attributes": "text"}),
+    Step("create-project-not-a-url", "creator", "POST", ORDERS,
+         body={"project": "not a url", "offering": "{offering}", "plan": "{plan}"}),
+    act("A", "set_backend_id", "provider", {}, tag="-empty"),      # 400
+    act("A", "set_backend_id", "provider", {"backend_id": ""}, tag="-blank"),
+    act("A", "set_state_erred", "provider", {"error_message": ["x"]}, tag="-list"),
+    act("B", "reject_by_consumer", "consumer", {"consumer_rejection_comment": None},
+        tag="-null"),
+    Step("get-not-a-uuid", "staff", "GET", f"{ORDERS}not-a-uuid/"),
+    Step("get-unknown-uuid", "staff", "GET", f"{ORDERS}{'f' * 32}/"),
+    Step("approve-unknown-uuid", "consumer", "POST",
+         f"{ORDERS}{'f' * 32}/approve_by_consumer/"),
+    # filters and pages, over the scenario's own orders in the project and offering
+    listing("all", items="set"),
+    listing("done", state="done"),
+    listing("rejected-page-1", items="count", state="rejected", page_size=1),
+    listing("rejected-page-2", items="count", state="rejected", page_size=1, page=2),
+    listing("newest-first", items="sequence", o="-created"),
+    listing("by-state", items="count", o="state"),
+    listing("as-creator", role="creator"),
+    listing("as-outsider", role="outsider"),
+    listing("count", method="HEAD", state="done"),
+    listing("bad-page", page=99),                                  # 404 Invalid page
+)
