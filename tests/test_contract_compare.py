@@ -123,10 +123,11 @@ def fresh_real_side(url: str, wrapper: Mutating) -> Any:
     app.registry.reset()
     tokens = stub_tokens_by_role(app)
     project, offering, plan = stub_references(app, url)
+    _, basic, basic_plan = stub_references(app, url, "basic")
     target = Target(url, tokens["staff"], is_stub=False)
     clear_scope(target, project, offering)
     target.close()
-    return real_side(url, tokens, project, offering, plan)
+    return real_side(url, tokens, project, offering, plan, basic, basic_plan)
 
 
 def all_uuids(url: str, token: str) -> set[str]:
@@ -153,7 +154,8 @@ def test_against_the_served_stub_there_is_no_difference(served: tuple[str, Mutat
     result = run(*served, [])
     assert result.error is None
     assert [d.line() for d in result.differences] == []
-    assert len(result.ledger.created) == 6 and not result.ledger.left
+    assert len(result.ledger.created) == 7 and not result.ledger.left
+    assert result.skipped == []
     statuses = {o.step.name: o.real for o in result.outcomes}
     # the scenario reaches what it is meant to reach (on the stub, as Waldur documents it)
     assert statuses["set_state_done-A-as-provider"] == 200
@@ -162,6 +164,7 @@ def test_against_the_served_stub_there_is_no_difference(served: tuple[str, Mutat
     assert statuses["get-A-as-outsider"] == 404
     assert statuses["delete-A-as-creator"] == 409
     assert statuses["create-empty-body"] == 400
+    assert statuses["cancel-G-as-creator"] == 202
 
 
 def _json(change: Callable[[Any], Any]) -> Callable[[int, str, bytes], tuple[int, str, bytes]]:
@@ -192,11 +195,10 @@ SEEDED = [
               lambda s, c, b: (404, c, b'{"detail":"Not found."}')),
      "set_state_done-A-as-consumer status: real 404 | stub 403"),
     # an error text changed
-    (Mutation("DELETE", "/", "creator", lambda s, c, b: (s, c, b.replace(
-        b", pending-provider", b"") if s == 409 else b)),
-     'delete-A-as-creator error-body: real {"detail": "Valid states for operation: '
-     'pending-consumer."} | stub {"detail": "Valid states for operation: pending-consumer, '
-     'pending-provider."}'),
+    (Mutation("POST", "/set_state_done/", "provider", lambda s, c, b: (s, c, b.replace(
+        b"executing.", b"executing") if s == 409 else b)),
+     'set_state_done-A-as-provider error-body: real {"detail": "Valid states for operation: '
+     'executing"} | stub {"detail": "Valid states for operation: executing."}'),
     # a key dropped
     (Mutation("GET", "/", "consumer", _json(_drop("created_by_full_name", "done"))),
      "get-A-as-consumer keys $.created_by_full_name: real absent | stub present"),
@@ -253,6 +255,7 @@ def test_cli_baseline_accepts_known_and_reports_stale(
         out = capsys.readouterr().out
         assert "set_state_done-A-as-consumer status: real 404 | stub 403" in out
         assert real.tokens["provider"] not in out  # tokens never printed
+        assert "skipped 6 steps (no --basic-offering): create-G-as-creator," in out
         path = tmp_path / "baseline.txt"
         fresh_real_side(url, wrapper)
         assert compare_main([*args, "--write-baseline", str(path)]) == 0
@@ -292,3 +295,27 @@ def test_orders_are_removed_even_when_the_run_breaks(served: tuple[str, Mutating
     assert result.error == "ConnectionError: the stub side went away"
     assert len(result.ledger.created) == 5 and not result.ledger.left
     assert all_uuids(url, real.tokens["staff"]) == before
+
+
+def test_preflight_refuses_a_wrong_offering_type_a_bad_token_and_no_server(
+    served: tuple[str, Mutating], capsys: pytest.CaptureFixture
+) -> None:
+    url, wrapper = served
+    real = fresh_real_side(url, wrapper)
+    args = ["--base-url", url, "--project", real.project, "--offering", real.offering]
+    args += [f"--token-for={r}={t}" for r, t in real.tokens.items() if r != "staff"]
+    offering_type = Mutation("GET", "/api/marketplace-public-offerings/" + real.offering.split(
+        "/")[-2] + "/", "staff", lambda s, c, b: (200, "application/json",
+                                                  b'{"type": "Marketplace.Basic"}'))
+    wrapper.mutations = [offering_type]
+    try:
+        assert compare_main([*args, "--token", real.tokens["staff"]]) == 2
+        assert "is a Marketplace.Basic offering; the scenario needs Marketplace.Slurm" in (
+            capsys.readouterr().err)
+    finally:
+        wrapper.mutations = []
+    assert compare_main([*args, "--token", "not-a-token"]) == 2
+    assert "the staff token (--token) was rejected (401)" in capsys.readouterr().err
+    dead = ["--base-url", f"http://127.0.0.1:{free_port()}", *args[2:]]
+    assert compare_main([*dead, "--token", real.tokens["staff"]]) == 2
+    assert "is not reachable" in capsys.readouterr().err

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from contract_tests.compare import baseline as baselines
-from contract_tests.compare.lockstep import CompareResult, real_side, run_lockstep, stub_side
-from contract_tests.compare.scenario import ROLES, SCENARIO
+from contract_tests.compare.diff import media_type
+from contract_tests.compare.lockstep import (
+    CompareResult,
+    Side,
+    real_side,
+    run_lockstep,
+    stub_side,
+)
+from contract_tests.compare.scenario import ORDERS, ROLES, SCENARIO
 from contract_tests.options import parse_role_tokens
 from contract_tests.redact import Redactor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+JSON = "application/json"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,13 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run one self-cleaning scenario against a real server and the stub in "
         "lockstep; report every difference in status, error body and response keys.",
     )
-    p.add_argument("--base-url", required=True, help="the real server's root")
+    p.add_argument("--base-url", default=os.environ.get("WALDUR_URL"),
+                   help="the real server's root (env WALDUR_URL)")
     p.add_argument("--token", help="staff token (env WALDUR_TOKEN): role 'staff', and clean-up")
     p.add_argument("--token-for", action="append", default=[], metavar="ROLE=KEY",
                    help=f"one per role: {', '.join(r for r in ROLES if r != 'staff')}")
-    p.add_argument("--project", required=True, help="project URL of the scenario's orders")
-    p.add_argument("--offering", required=True, help="a Marketplace.Slurm offering URL")
+    p.add_argument("--project", default=os.environ.get("WALDUR_PROJECT"),
+                   help="project URL of the scenario's orders (env WALDUR_PROJECT)")
+    p.add_argument("--offering", default=os.environ.get("WALDUR_OFFERING"),
+                   help="a Marketplace.Slurm offering URL (env WALDUR_OFFERING)")
     p.add_argument("--plan", help="plan URL of that offering")
+    p.add_argument("--basic-offering", metavar="URL",
+                   help="a Marketplace.Basic offering URL (the cancel steps; else skipped)")
+    p.add_argument("--basic-plan", metavar="URL", help="plan URL of that offering")
     p.add_argument("--baseline", type=Path, help="accepted differences (fail only on others)")
     p.add_argument("--write-baseline", type=Path, metavar="PATH",
                    help="write this run's differences as the baseline and exit 0")
@@ -42,6 +57,9 @@ def report(result: CompareResult, verdict: baselines.Verdict) -> str:
              f"{len(verdict.known)} in the baseline)"]
     if result.error:
         lines.append(f"the run stopped early: {result.error}")
+    if result.skipped:
+        lines.append(f"skipped {len(result.skipped)} steps (no --basic-offering): "
+                     + ", ".join(step.name for step in result.skipped))
     for outcome in result.outcomes:
         new = [d for d in outcome.differences if d in verdict.new]
         if new:
@@ -58,10 +76,37 @@ def report(result: CompareResult, verdict: baselines.Verdict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import os
+def preflight(real: Side) -> str | None:
+    """Refuse a run that cannot mean anything: a rejected staff token, a wrong offering type.
+    (Servers without the offering endpoints, like the stub, skip the type check.)"""
+    try:
+        who = real.target.request("GET", ORDERS, params={"page_size": 1})
+    except OSError as exc:
+        return f"{real.target.base_url} is not reachable: {exc}"
+    if who.status == 401:
+        return "the staff token (--token) was rejected (401)"
+    for url, wanted in ((real.offering, "Marketplace.Slurm"),
+                        (real.basic_offering, "Marketplace.Basic")):
+        if not url:
+            continue
+        got = real.target.request("GET", url)
+        try:
+            body = got.json() if got.status == 200 and media_type(got) == JSON else None
+        except ValueError:
+            body = None
+        kind = body.get("type") if isinstance(body, dict) else None
+        if kind is not None and kind != wanted:
+            return f"{url} is a {kind} offering; the scenario needs {wanted}"
+    return None
 
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for option in ("base_url", "project", "offering"):
+        if not getattr(args, option):
+            print(f"waldur-contract compare: --{option.replace('_', '-')} is required",
+                  file=sys.stderr)
+            return EXIT_USAGE
     try:
         tokens = parse_role_tokens(args.token_for)
     except ValueError as exc:
@@ -76,8 +121,13 @@ def main(argv: list[str] | None = None) -> int:
               "(--token for staff, --token-for ROLE=KEY for the others)", file=sys.stderr)
         return EXIT_USAGE
     redact = Redactor(list(tokens.values()))
-    real = real_side(args.base_url, tokens, args.project, args.offering, args.plan)
+    real = real_side(args.base_url, tokens, args.project, args.offering, args.plan,
+                     args.basic_offering, args.basic_plan)
     try:
+        problem = preflight(real)
+        if problem:
+            print(redact(f"waldur-contract compare: {problem}"), file=sys.stderr)
+            return EXIT_USAGE
         result = run_lockstep(real, stub_side())
     finally:
         real.target.close()

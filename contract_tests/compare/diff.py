@@ -3,8 +3,9 @@
 What is compared: the status code; the media type; an error body exactly (after the side's own
 uuids, URLs and times are replaced by names, see `Side.normalise`); a success body's structure
 (the set of keys at every level, null vs a value, the JSON type) and the values of the few keys
-whose value is the same on both sides by construction (`VALUE_KEYS`); for lists, the result
-count, the `Link` relations and the scenario's own orders in the page.
+whose value is the same on both sides by construction (`VALUE_KEYS`); `WWW-Authenticate` and
+`Allow` exactly; for lists, the result count, the `Link` relations and the scenario's own orders
+in the page.
 Each difference has a stable key (`step kind where`), the unit of the baseline.
 """
 
@@ -25,6 +26,8 @@ VALUE_KEYS = frozenset({
     "offering_type", "attributes",
 })
 _REL = re.compile(r'rel="?([a-z]+)"?')
+# headers compared exactly on every answer where either side sends them
+HEADERS = ("www-authenticate", "allow")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def compare(
             return out  # one side failed: its body says nothing about the other's
     if (real.content or stub.content) and media_type(real) != media_type(stub):
         add("media-type", "", media_type(real) or "-", media_type(stub) or "-")
+    for header in HEADERS:
+        hr, hs = real.headers.get(header, "absent"), stub.headers.get(header, "absent")
+        if hr != hs:
+            add("header", header, hr, hs)
     ok_r, body_r = parse(real)
     ok_s, body_s = parse(stub)
     if real.status >= 300 or stub.status >= 300:

@@ -34,6 +34,8 @@ class Side:
     project: str
     offering: str
     plan: str | None
+    basic_offering: str | None = None  # a Marketplace.Basic offering (cancel); optional
+    basic_plan: str | None = None
     orders: dict[str, str] = field(default_factory=dict)  # scenario name -> uuid
     ledger: Ledger | None = None  # set on the real side: what must be cleaned up
 
@@ -45,6 +47,9 @@ class Side:
             "project_uuid": safety.uuid_in(self.project) or "",
             "offering_uuid": safety.uuid_in(self.offering) or "",
         }
+        if self.basic_offering:
+            out["basic_offering"] = self.basic_offering
+            out["basic_plan"] = self.basic_plan or ""
         return out
 
     def fill(self, value: Any) -> Any:
@@ -73,7 +78,9 @@ class Side:
         uuids, any other uuid, the server's origin, timestamps."""
         names = {u: n for n, u in self.orders.items()}
         refs = {safety.uuid_in(self.project): "project", safety.uuid_in(self.offering):
-                "offering", safety.uuid_in(self.plan): "plan"}
+                "offering", safety.uuid_in(self.plan): "plan",
+                safety.uuid_in(self.basic_offering): "basic_offering",
+                safety.uuid_in(self.basic_plan): "basic_plan"}
         names.update({k: v for k, v in refs.items() if k})
 
         def uuid_name(m: re.Match[str]) -> str:
@@ -113,6 +120,7 @@ class StepOutcome:
 @dataclass
 class CompareResult:
     outcomes: list[StepOutcome] = field(default_factory=list)
+    skipped: list[Step] = field(default_factory=list)  # needed a reference the real side lacks
     ledger: Ledger = field(default_factory=Ledger)
     error: str | None = None  # the run stopped early (e.g. the real server went away)
 
@@ -136,6 +144,9 @@ def run_lockstep(
     preexisting = safety.project_orders(real.target, options)
     try:
         for step in steps:
+            if step.needs and step.needs not in real.values():
+                result.skipped.append(step)
+                continue
             got_real, got_stub = real.send(step), stub.send(step)
             outcome = StepOutcome(step, got_real.status, got_stub.status, compare(
                 step, got_real, got_stub, real.normalise, stub.normalise, real.name_of,
@@ -154,14 +165,15 @@ def run_lockstep(
 # The stub's side: fixture users for the roles, the SLURM offering in the consumer's project
 STUB_ROLE_USERS = {"staff": "staff", "creator": "proj_manager", "consumer": "cons_owner",
                    "provider": "prov_owner", "outsider": "plain_user"}
-STUB_PROJECT, STUB_OFFERING, STUB_PLAN = "consumer-main", "slurm", "default"
+STUB_PROJECT, STUB_OFFERING, STUB_BASIC, STUB_PLAN = "consumer-main", "slurm", "basic", "default"
 
 
-def stub_references(app: Any, origin: str) -> tuple[str, str, str]:
+def stub_references(app: Any, origin: str, offering_key: str = STUB_OFFERING
+                    ) -> tuple[str, str, str]:
     """(project, offering, plan) URLs of the stub world's scenario objects at `origin`."""
     backend = app.registry.get(None)
     keys = backend.world.keys
-    project, offering = keys["projects"][STUB_PROJECT], keys["offerings"][STUB_OFFERING]
+    project, offering = keys["projects"][STUB_PROJECT], keys["offerings"][offering_key]
     plan = next(p.uuid for p in backend.offerings[offering].plans if p.key == STUB_PLAN)
     base = f"{origin}/api/marketplace-public-offerings/{offering}/"
     return f"{origin}/api/projects/{project}/", base, f"{base}plans/{plan}/"
@@ -196,12 +208,15 @@ def stub_side(app: Any = None) -> Side:
     tokens = stub_tokens_by_role(app)
     target = Target(STUB_BASE_URL, tokens["staff"], app=app, is_stub=True)
     project, offering, plan = stub_references(app, target.origin)
+    _, basic, basic_plan = stub_references(app, target.origin, STUB_BASIC)
     clear_scope(target, project, offering)
-    return Side("stub", target, tokens, project, offering, plan)
+    return Side("stub", target, tokens, project, offering, plan, basic, basic_plan)
 
 
 def real_side(base_url: str, tokens: dict[str, str], project: str, offering: str,
-              plan: str | None) -> Side:
+              plan: str | None, basic_offering: str | None = None,
+              basic_plan: str | None = None) -> Side:
     target = Target(base_url.rstrip("/"), tokens["staff"], role_tokens=dict(tokens),
                     is_stub=False)
-    return Side("real", target, tokens, project, offering, plan, ledger=Ledger())
+    return Side("real", target, tokens, project, offering, plan, basic_offering, basic_plan,
+                ledger=Ledger())
