@@ -46,8 +46,8 @@ def test_installed_client_report_is_the_known_one(installed: Path) -> None:
     assert report.client_version.startswith("8.1.3")
     # every operation of the spec is in the client and the other way round
     assert report.ops_added == [] and report.ops_removed == []
-    # what 8.1.3 types differently from the contract (each a deliberate, documented choice of
-    # the spec: the real server sends null there / the spec keeps the documented field)
+    # what 8.1.3 types differently from the contract today (docs/contract-tests.md, "Drift
+    # report"): a spec change or a client release changes this list, on purpose
     assert report.schemas["OrderDetails"] == [
         "`category_icon`: nullability: spec nullable -> client not nullable",
         "`new_cost_estimate`: retyped: spec number|string -> client string",
