@@ -197,7 +197,7 @@ SEEDED = [
     # an error text changed
     (Mutation("POST", "/set_state_done/", "provider", lambda s, c, b: (s, c, b.replace(
         b"executing.", b"executing") if s == 409 else b)),
-     'set_state_done-A-as-provider error-body: real {"detail": "Valid states for operation: '
+     'set_state_done-A-as-provider-early error-body: real {"detail": "Valid states for operation: '
      'executing"} | stub {"detail": "Valid states for operation: executing."}'),
     # a key dropped
     (Mutation("GET", "/", "consumer", _json(_drop("created_by_full_name", "done"))),
@@ -269,6 +269,14 @@ def test_cli_baseline_accepts_known_and_reports_stale(
     assert compare_main([*args, "--baseline", str(path)]) == 0  # fixed: passes, entry stale
     out = capsys.readouterr().out
     assert "stale baseline entries (2)" in out and "set_state_done-A-as-consumer status" in out
+
+
+def test_step_names_are_unique_difference_keys() -> None:
+    from contract_tests.compare.scenario import SCENARIO
+
+    names = [step.name for step in SCENARIO]
+    assert len(set(names)) == len(names)
+    assert all(" " not in name for name in names)
 
 
 def test_missing_role_tokens_are_a_usage_error(capsys: pytest.CaptureFixture) -> None:

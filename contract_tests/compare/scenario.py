@@ -91,12 +91,12 @@ SCENARIO: tuple[Step, ...] = (
     get("A", "creator"),
     get("A", "outsider"),                                         # 404 invisible
     get("A", "anonymous"),                                        # 401
-    act("A", "approve_by_provider", "provider"),                  # 409 wrong state
+    act("A", "approve_by_provider", "provider", tag="-early"),    # 409 wrong state
     act("A", "approve_by_consumer", "creator"),                   # 403 a manager may not approve
     act("A", "approve_by_consumer", "outsider"),                  # 404
     act("A", "approve_by_consumer", "consumer"),                  # 200 -> pending-provider
     act("A", "approve_by_consumer", "consumer", tag="-again"),    # 409
-    act("A", "set_state_done", "provider"),                       # 409
+    act("A", "set_state_done", "provider", tag="-early"),         # 409
     act("A", "approve_by_provider", "consumer"),                  # 403
     act("A", "approve_by_provider", "provider"),                  # 200 -> executing
     get("A", "provider"),
