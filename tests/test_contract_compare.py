@@ -258,7 +258,12 @@ def test_cli_baseline_accepts_known_and_reports_stale(
         assert "skipped 6 steps (no --basic-offering): create-G-as-creator," in out
         path = tmp_path / "baseline.txt"
         fresh_real_side(url, wrapper)
-        assert compare_main([*args, "--write-baseline", str(path)]) == 0
+        report = tmp_path / "diff.json"
+        assert compare_main([*args, "--write-baseline", str(path), "--json", str(report)]) == 0
+        entries = json.loads(report.read_text())
+        assert {e["key"] for e in entries} == {"set_state_done-A-as-consumer status",
+                                               "set_state_done-A-as-consumer error-body"}
+        assert entries[0]["real"] == "404" and entries[0]["stub"] == "403"
         assert baselines.load(path) == {"set_state_done-A-as-consumer status",
                                         "set_state_done-A-as-consumer error-body"}
         fresh_real_side(url, wrapper)
@@ -280,7 +285,9 @@ def test_step_names_are_unique_difference_keys() -> None:
 
 
 def test_missing_role_tokens_are_a_usage_error(capsys: pytest.CaptureFixture) -> None:
-    code = compare_main(["--base-url", "http://127.0.0.1:9", "--token", "abcd",
+    from contract_tests.cli import main as waldur_contract
+
+    code = waldur_contract(["compare", "--base-url", "http://127.0.0.1:9", "--token", "abcd",
                          "--project", "p", "--offering", "o"])
     assert code == 2
     assert "missing tokens for creator, consumer, provider, outsider" in capsys.readouterr().err
