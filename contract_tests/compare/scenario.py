@@ -106,6 +106,9 @@ SCENARIO: tuple[Step, ...] = (
     act("A", "set_backend_id", "provider", {"backend_id": "compare-a"}, tag="-same"),
     act("A", "set_state_done", "provider"),                       # 200 -> done
     get("A", "consumer"),
+    Step("offering-A-as-consumer", "consumer", "GET", f"{ORDERS}{{A}}/offering/"),
+    Step("resource-A-as-provider", "provider", "GET", f"{ORDERS}{{A}}/resource/"),
+    Step("resource-A-as-outsider", "outsider", "GET", f"{ORDERS}{{A}}/resource/"),  # 404
     act("A", "cancel", "creator", tag="-done"),                   # 409
     delete("A", "creator"),                                       # 409
     act("A", "unlink", "creator"),                                # 403 staff only
@@ -131,8 +134,13 @@ SCENARIO: tuple[Step, ...] = (
     get("D", "staff"),
     act("D", "set_state_executing", "provider", tag="-from-erred"),
     act("D", "set_state_done", "provider"),
+    act("D", "retry", "provider"),                                # 409 only from erred
     # E: deleted while pending
     create("E"),
+    Step("update-E-as-creator", "creator", "PATCH", f"{ORDERS}{{E}}/",
+         body={"attributes": {"name": "contract-compare-e2"}}),   # 403 (405 on older Waldur)
+    Step("update-E-as-consumer", "consumer", "PATCH", f"{ORDERS}{{E}}/",
+         body={"attributes": {"name": "contract-compare-e2"}}),
     delete("E", "outsider"),                                      # 404
     delete("E", "creator"),                                       # 204
     get("E", "creator"),                                          # 404
