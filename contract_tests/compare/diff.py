@@ -4,8 +4,8 @@ What is compared: the status code; the media type; an error body exactly (after 
 uuids, URLs and times are replaced by names, see `Side.normalise`); a success body's structure
 (the set of keys at every level, null vs a value, the JSON type) and the values of the few keys
 whose value is the same on both sides by construction (`VALUE_KEYS`); `WWW-Authenticate` and
-(on 405 answers) `Allow` exactly; for lists, the result count, the `Link` relations and the scenario's own orders
-in the page.
+(on 405 answers) `Allow` exactly; for lists, the result count, the `Link` relations and the
+scenario's own orders in the page.
 Each difference has a stable key (`step kind where`), the unit of the baseline.
 """
 
