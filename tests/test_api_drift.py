@@ -2,7 +2,8 @@
 
 Against the installed waldur-api-client (8.1.3) the report is the known one; against a copy of
 it with seeded changes (a field added, one removed, one retyped, an enum value added, an
-operation removed) each change is reported, and --fail-on-drift exits 1."""
+operation removed, a query parameter added and one removed) each change is reported, and
+--fail-on-drift exits 1."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def test_installed_client_report_is_the_known_one(installed: Path) -> None:
     assert report.client_version.startswith("8.1.3")
     # every operation of the spec is in the client and the other way round
     assert report.ops_added == [] and report.ops_removed == []
+    assert report.params == {"HEAD /api/marketplace-orders/": ["query parameter removed: `field`"]}
     # what 8.1.3 types differently from the contract today (docs/contract-tests.md, "Drift
     # report"): a spec change or a client release changes this list, on purpose
     assert report.schemas["OrderDetails"] == [
@@ -74,6 +76,12 @@ def _synthetic_copy(installed: Path, tmp: Path) -> Path:
     api = package / "api" / "marketplace_orders"
     shutil.copytree(installed / "api" / "marketplace_orders", api)
     (api / "marketplace_orders_unlink.py").unlink()
+    listing = api / "marketplace_orders_list.py"
+    text = listing.read_text()
+    assert '    params["query"] = query\n' in text and '    params["state"] = json_state\n' in text
+    listing.write_text(text.replace('    params["query"] = query\n',
+                                    '    params["query"] = query\n    params["search"] = query\n')
+                       .replace('    params["state"] = json_state\n', ""))
 
     def edit(name: str, old: str, new: str) -> None:
         target = package / "models" / name
@@ -98,6 +106,8 @@ def test_seeded_changes_are_each_reported(installed: Path, tmp_path: Path) -> No
     assert after.ops_removed == [
         "POST /api/marketplace-orders/{}/unlink/ (marketplace_orders_unlink)"]
     assert after.ops_added == []
+    assert after.params["GET /api/marketplace-orders/"] == [
+        "query parameter added: `search`", "query parameter removed: `state`"]
     new = [line for line in after.schemas["OrderDetails"]
            if line not in before.schemas["OrderDetails"]]
     assert new == [

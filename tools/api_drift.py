@@ -6,7 +6,8 @@
     ... [--spec openapi/marketplace-orders.yaml] [--fail-on-drift] [--output report.md]
 
 Compares, for the area the stub serves (`/api/marketplace-orders/`):
-- operations: METHOD + path of the spec vs the client's `api/marketplace_orders/*.py`;
+- operations: METHOD + path of the spec vs the client's `api/marketplace_orders/*.py`, and the
+  query parameters of each (filters, ordering, pages);
 - schemas: every component schema of the spec that has a client model of the same name:
   fields added / removed, type (string, integer, number, boolean, array, object, the string
   formats the client types: uuid, date-time, date), nullability, required, enum values;
@@ -62,23 +63,29 @@ class Report:
     client_version: str
     ops_added: list[str] = field(default_factory=list)  # in the client, not in the spec
     ops_removed: list[str] = field(default_factory=list)  # in the spec, not in the client
+    params: dict[str, list[str]] = field(default_factory=dict)  # operation -> change lines
     schemas: dict[str, list[str]] = field(default_factory=dict)  # name -> change lines
     unmatched: list[str] = field(default_factory=list)  # spec schemas without a client model
 
     @property
     def drift(self) -> bool:
-        return bool(self.ops_added or self.ops_removed or any(self.schemas.values()))
+        return bool(self.ops_added or self.ops_removed or any(self.params.values())
+                    or any(self.schemas.values()))
 
     def markdown(self) -> str:
         out = [f"# API drift: the contract vs waldur-api-client {self.client_version}", ""]
         changes = sum(len(v) for v in self.schemas.values())
+        params = sum(len(v) for v in self.params.values())
+        touched = sum(1 for v in self.schemas.values() if v)
         out.append(f"{len(self.ops_added)} operations added, {len(self.ops_removed)} removed; "
-                   f"{changes} schema changes in {sum(1 for v in self.schemas.values() if v)} "
+                   f"{params} query parameter changes; {changes} schema changes in {touched} "
                    "schemas." if self.drift else "No drift.")
         out += ["", "## Operations (client vs spec)", ""]
         out += [f"- added in the client: `{op}`" for op in self.ops_added]
         out += [f"- not in the client (removed?): `{op}`" for op in self.ops_removed]
-        if not (self.ops_added or self.ops_removed):
+        for op, lines in sorted(self.params.items()):
+            out += [f"- `{op}`: {line}" for line in lines]
+        if not (self.ops_added or self.ops_removed or any(self.params.values())):
             out.append("- no change")
         out += ["", "## Schemas (client vs spec)", ""]
         for name, lines in sorted(self.schemas.items()):
@@ -105,6 +112,25 @@ def spec_operations(spec: dict[str, Any]) -> dict[str, str]:
         for method in HTTP_METHODS:
             if method in item:
                 out[f"{method.upper()} {_generic(path)}"] = item[method].get("operationId", "")
+    return out
+
+
+def spec_query_parameters(spec: dict[str, Any]) -> dict[str, set[str]]:
+    """'METHOD /path/{}/' -> names of its query parameters, for the area."""
+    out: dict[str, set[str]] = {}
+    for path, item in spec.get("paths", {}).items():
+        if not path.startswith(AREA):
+            continue
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            names = set()
+            for param in [*item.get("parameters", []), *item[method].get("parameters", [])]:
+                if "$ref" in param:
+                    param = spec["components"]["parameters"][param["$ref"].rsplit("/", 1)[-1]]
+                if param.get("in") == "query":
+                    names.add(param["name"])
+            out[f"{method.upper()} {_generic(path)}"] = names
     return out
 
 
@@ -192,11 +218,19 @@ class Client:
         return None
 
     def operations(self) -> dict[str, str]:
+        return {op: stem for op, (stem, _) in self._operations().items()}
+
+    def query_parameters(self) -> dict[str, set[str]]:
+        return {op: params for op, (_, params) in self._operations().items()}
+
+    def _operations(self) -> dict[str, tuple[str, set[str]]]:
+        """'METHOD /path/{}/' -> (module name, query parameter names: `params["x"] = ...`)."""
         out = {}
         for path in sorted((self.package / "api" / CLIENT_API_DIR).glob("*.py")):
-            found = _kwargs_method_url(ast.parse(path.read_text(encoding="utf-8")))
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found = _kwargs_method_url(tree)
             if found:
-                out[f"{found[0].upper()} {_generic(found[1])}"] = path.stem
+                out[f"{found[0].upper()} {_generic(found[1])}"] = (path.stem, _query_params(tree))
         return out
 
     def schema(self, name: str) -> dict[str, Field] | Field | None:
@@ -257,6 +291,20 @@ def _kwargs_method_url(tree: ast.Module) -> tuple[str, str] | None:
                         url = sub.values[keys.index("url")]
                         return (ast.literal_eval(method), _fstring(url))
     return None
+
+
+def _query_params(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "_get_kwargs":
+            for sub in ast.walk(node):
+                if (isinstance(sub, ast.Assign) and len(sub.targets) == 1
+                        and isinstance(sub.targets[0], ast.Subscript)
+                        and isinstance(sub.targets[0].value, ast.Name)
+                        and sub.targets[0].value.id == "params"
+                        and isinstance(sub.targets[0].slice, ast.Constant)):
+                    names.add(str(sub.targets[0].slice.value))
+    return names
 
 
 def _fstring(node: ast.expr) -> str:
@@ -337,6 +385,13 @@ def build_report(spec: dict[str, Any], client: Client) -> Report:
     ours, theirs = spec_operations(spec), client.operations()
     report.ops_added = [f"{op} ({theirs[op]})" for op in sorted(set(theirs) - set(ours))]
     report.ops_removed = [f"{op} ({ours[op]})" for op in sorted(set(ours) - set(theirs))]
+    our_params, their_params = spec_query_parameters(spec), client.query_parameters()
+    for op in sorted(set(our_params) & set(their_params)):
+        lines = [f"query parameter added: `{n}`" for n in sorted(their_params[op] - our_params[op])]
+        lines += [f"query parameter removed: `{n}`"
+                  for n in sorted(our_params[op] - their_params[op])]
+        if lines:
+            report.params[op] = lines
     for name, schema in spec["components"]["schemas"].items():
         client_schema = client.schema(name)
         if client_schema is None:
