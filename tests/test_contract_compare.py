@@ -154,7 +154,7 @@ def test_against_the_served_stub_there_is_no_difference(served: tuple[str, Mutat
     result = run(*served, [])
     assert result.error is None
     assert [d.line() for d in result.differences] == []
-    assert len(result.ledger.created) == 7 and not result.ledger.left
+    assert len(result.ledger.created) == 8 and not result.ledger.left
     assert result.skipped == []
     statuses = {o.step.name: o.real for o in result.outcomes}
     # the scenario reaches what it is meant to reach (on the stub, as Waldur documents it)
@@ -165,6 +165,7 @@ def test_against_the_served_stub_there_is_no_difference(served: tuple[str, Mutat
     assert statuses["delete-A-as-creator"] == 409
     assert statuses["create-empty-body"] == 400
     assert statuses["cancel-G-as-creator"] == 202
+    assert statuses["reject_by_consumer-H-as-consumer-null-body"] == 200
 
 
 def _json(change: Callable[[Any], Any]) -> Callable[[int, str, bytes], tuple[int, str, bytes]]:
@@ -181,9 +182,9 @@ def _drop(key: str, when_state: str) -> Callable[[Any], Any]:
     return change
 
 
-def _set(key: str, value: Any, when_state: str) -> Callable[[Any], Any]:
+def _set(key: str, value: Any, when_state: str, **when: Any) -> Callable[[Any], Any]:
     def change(body: Any) -> Any:
-        if body.get("state") == when_state:
+        if body.get("state") == when_state and all(body.get(k) == v for k, v in when.items()):
             body[key] = value
         return body
     return change
@@ -206,7 +207,8 @@ SEEDED = [
     (Mutation("GET", "/", "provider", _json(_drop("completed_at", "executing"))),
      "get-A-as-provider keys $.completed_at: real absent | stub present"),
     # a value turned into null
-    (Mutation("GET", "/", "creator", _json(_set("customer_name", None, "rejected"))),
+    (Mutation("GET", "/", "creator", _json(_set("customer_name", None, "rejected",
+                                                 consumer_rejection_comment="compare"))),
      "get-B-as-creator null $.customer_name: real null | stub string"),
     # a type changed
     (Mutation("GET", "/", "staff", _json(_set("cost", 0, "erred"))),
@@ -255,7 +257,7 @@ def test_cli_baseline_accepts_known_and_reports_stale(
         out = capsys.readouterr().out
         assert "set_state_done-A-as-consumer status: real 404 | stub 403" in out
         assert real.tokens["provider"] not in out  # tokens never printed
-        assert "skipped 6 steps (no --basic-offering): create-G-as-creator," in out
+        assert "skipped 7 steps (no --basic-offering): create-G-as-creator," in out
         path = tmp_path / "baseline.txt"
         fresh_real_side(url, wrapper)
         report = tmp_path / "diff.json"

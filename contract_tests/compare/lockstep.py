@@ -16,7 +16,14 @@ from typing import Any
 
 from contract_tests import safety
 from contract_tests.compare.diff import Difference, compare
-from contract_tests.compare.scenario import MISSING_UUID, NO_BODY, ORDERS, SCENARIO, Step
+from contract_tests.compare.scenario import (
+    JSON_NULL,
+    MISSING_UUID,
+    NO_BODY,
+    ORDERS,
+    SCENARIO,
+    Step,
+)
 from contract_tests.context import Ledger
 from contract_tests.options import HarnessOptions
 from contract_tests.target import Reply, Target
@@ -90,6 +97,10 @@ class Side:
         return _UUID.sub(uuid_name, _TIME.sub("<time>", text))
 
     def send(self, step: Step) -> Reply:
+        if step.body is JSON_NULL:
+            return self.target.raw(step.method, self.fill(step.path), {
+                "Authorization": f"Token {self.tokens[step.role]}",
+                "Content-Type": "application/json"}, b"null")
         body = self.fill(step.body) if step.body is not NO_BODY else None
         reply = self.target.request(
             step.method,

@@ -24,6 +24,7 @@ from typing import Any
 
 ORDERS = "/api/marketplace-orders/"
 NO_BODY: Any = object()  # a step without a request body
+JSON_NULL: Any = object()  # the JSON body `null`
 ROLES: tuple[str, ...] = ("staff", "creator", "consumer", "provider", "outsider")
 MISSING_UUID = "0" * 32  # stands for an order a side failed to create (its requests get 404)
 
@@ -156,7 +157,13 @@ SCENARIO: tuple[Step, ...] = (
     get("G", "creator", needs=BASIC),
     act("G", "cancel", "creator", tag="-again", needs=BASIC),      # 409
     delete("G", "creator", needs=BASIC),                           # 409
+    # H: rejected by the consumer with the JSON body `null` (Waldur: 200)
+    create("H"),
+    act("H", "reject_by_consumer", "consumer", JSON_NULL, tag="-null-body"),
+    get("H", "creator"),
     # bad bodies and paths
+    Step("create-plan-of-another-offering", "creator", "POST", ORDERS, needs=BASIC,
+         body={"project": "{project}", "offering": "{offering}", "plan": "{basic_plan}"}),
     Step("create-empty-body", "creator", "POST", ORDERS, body={}),
     Step("create-attributes-text", "creator", "POST", ORDERS,
          body={"project": "{project}", "offering": "{offering}", "plan": "{plan}",
@@ -168,6 +175,11 @@ SCENARIO: tuple[Step, ...] = (
     act("A", "set_state_erred", "provider", {"error_message": ["x"]}, tag="-list"),
     act("B", "reject_by_consumer", "consumer", {"consumer_rejection_comment": None},
         tag="-null"),
+    # DRF answers OPTIONS with its metadata (200) on any order URL, visible or not
+    Step("options-A-as-consumer", "consumer", "OPTIONS", f"{ORDERS}{{A}}/"),
+    Step("options-A-as-outsider", "outsider", "OPTIONS", f"{ORDERS}{{A}}/"),
+    Step("options-list-as-creator", "creator", "OPTIONS", ORDERS),
+    Step("options-list-as-anonymous", "anonymous", "OPTIONS", ORDERS),    # 401
     Step("get-not-a-uuid", "staff", "GET", f"{ORDERS}not-a-uuid/"),
     Step("get-unknown-uuid", "staff", "GET", f"{ORDERS}{'f' * 32}/"),
     Step("approve-unknown-uuid", "consumer", "POST",
