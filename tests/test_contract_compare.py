@@ -336,3 +336,22 @@ def test_preflight_refuses_a_wrong_offering_type_a_bad_token_and_no_server(
     dead = ["--base-url", f"http://127.0.0.1:{free_port()}", *args[2:]]
     assert compare_main([*dead, "--token", real.tokens["staff"]]) == 2
     assert "is not reachable" in capsys.readouterr().err
+
+
+def test_a_project_with_other_orders_compares_no_counts(served: tuple[str, Mutating]) -> None:
+    """The served stub's project keeps its seeded orders: counts would differ for that reason
+    alone, so they are not compared (and the report says why); everything else still is."""
+    url, wrapper = served
+    app = wrapper.app
+    app.registry.reset()
+    tokens = stub_tokens_by_role(app)
+    project, offering, plan = stub_references(app, url)
+    real = real_side(url, tokens, project, offering, plan)
+    wrapper.mutations = [SEEDED[0][0]]
+    try:
+        result = run_lockstep(real, stub_side())
+    finally:
+        wrapper.mutations = []
+    assert result.preexisting > 0
+    assert [d.key for d in result.differences] == [
+        "set_state_done-A-as-consumer status", "set_state_done-A-as-consumer error-body"]

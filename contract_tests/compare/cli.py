@@ -57,6 +57,10 @@ def report(result: CompareResult, verdict: baselines.Verdict) -> str:
              f"{len(verdict.known)} in the baseline)"]
     if result.error:
         lines.append(f"the run stopped early: {result.error}")
+    if result.preexisting:
+        lines.append(f"the project and offering held {result.preexisting} orders before the run: "
+                     "list counts, pages and items were not compared (give the scenario a "
+                     "project of its own)")
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)} steps (no --basic-offering): "
                      + ", ".join(step.name for step in result.skipped))

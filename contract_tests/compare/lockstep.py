@@ -132,6 +132,7 @@ class StepOutcome:
 class CompareResult:
     outcomes: list[StepOutcome] = field(default_factory=list)
     skipped: list[Step] = field(default_factory=list)  # needed a reference the real side lacks
+    preexisting: int = 0  # orders in the real project and offering before the run
     ledger: Ledger = field(default_factory=Ledger)
     error: str | None = None  # the run stopped early (e.g. the real server went away)
 
@@ -153,6 +154,7 @@ def run_lockstep(
     options = HarnessOptions(base_url=real.target.base_url, token=real.target.token,
                              project=real.project, offering=real.offering, plan=real.plan)
     preexisting = safety.project_orders(real.target, options)
+    result.preexisting = len(preexisting)
     try:
         for step in steps:
             if step.needs and step.needs not in real.values():
@@ -161,7 +163,7 @@ def run_lockstep(
             got_real, got_stub = real.send(step), stub.send(step)
             outcome = StepOutcome(step, got_real.status, got_stub.status, compare(
                 step, got_real, got_stub, real.normalise, stub.normalise, real.name_of,
-                stub.name_of))
+                stub.name_of, counts=not preexisting))
             result.outcomes.append(outcome)
             if on_step is not None:
                 on_step(outcome)
