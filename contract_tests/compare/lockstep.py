@@ -75,10 +75,10 @@ class Side:
     def name_of(self, item: Any) -> str | None:
         """The scenario name of an order in a list page (None: not one of the scenario's)."""
         uuid = item.get("uuid") if isinstance(item, dict) else None
-        for name, mine in self.orders.items():
-            if mine == uuid:
-                return name
-        return None
+        if not isinstance(uuid, str):
+            return None
+        uuid = uuid.replace("-", "").lower()
+        return next((name for name, mine in self.orders.items() if mine == uuid), None)
 
     def normalise(self, text: str) -> str:
         """Side-specific text -> names: the scenario's orders, project, offering and plan
@@ -111,7 +111,10 @@ class Side:
             anonymous=step.role == "anonymous",
         )
         if step.saves and reply.status == 201:
-            created = reply.json()
+            try:
+                created = reply.json()
+            except ValueError:
+                created = None
             uuid = created.get("uuid") if isinstance(created, dict) else None
             if isinstance(uuid, str):
                 self.orders[step.saves] = uuid.replace("-", "").lower()
