@@ -260,7 +260,7 @@ def test_cli_baseline_accepts_known_and_reports_stale(
         assert "skipped 7 steps (no --basic-offering): create-G-as-creator," in out
         path = tmp_path / "baseline.txt"
         fresh_real_side(url, wrapper)
-        report = tmp_path / "diff.json"
+        report = tmp_path / "reports" / "diff.json"
         assert compare_main([*args, "--write-baseline", str(path), "--json", str(report)]) == 0
         entries = json.loads(report.read_text())
         assert {e["key"] for e in entries} == {"set_state_done-A-as-consumer status",
@@ -284,6 +284,19 @@ def test_step_names_are_unique_difference_keys() -> None:
     names = [step.name for step in SCENARIO]
     assert len(set(names)) == len(names)
     assert all(" " not in name for name in names)
+
+
+def test_role_tokens_from_the_environment(
+    served: tuple[str, Mutating], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    url, wrapper = served
+    real = fresh_real_side(url, wrapper)
+    for role, token in real.tokens.items():
+        monkeypatch.setenv("WALDUR_TOKEN" if role == "staff" else f"WALDUR_TOKEN_{role.upper()}",
+                           token)
+    monkeypatch.setenv("WALDUR_URL", url)
+    assert compare_main(["--project", real.project, "--offering", real.offering]) == 0
+    assert "compare: 82/89 steps, 0 differences" in capsys.readouterr().out
 
 
 def test_missing_role_tokens_are_a_usage_error(capsys: pytest.CaptureFixture) -> None:

@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the real server's root (env WALDUR_URL)")
     p.add_argument("--token", help="staff token (env WALDUR_TOKEN): role 'staff', and clean-up")
     p.add_argument("--token-for", action="append", default=[], metavar="ROLE=KEY",
-                   help=f"one per role: {', '.join(r for r in ROLES if r != 'staff')}")
+                   help=f"one per role: {', '.join(r for r in ROLES if r != 'staff')} "
+                   "(or env WALDUR_TOKEN_<ROLE>)")
     p.add_argument("--project", default=os.environ.get("WALDUR_PROJECT"),
                    help="project URL of the scenario's orders (env WALDUR_PROJECT)")
     p.add_argument("--offering", default=os.environ.get("WALDUR_OFFERING"),
@@ -116,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"waldur-contract compare: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for role in ROLES:  # WALDUR_TOKEN_CREATOR=... keeps tokens off the command line
+        env = os.environ.get(f"WALDUR_TOKEN_{role.upper()}")
+        if env and role not in tokens:
+            tokens[role] = env
     token = args.token or os.environ.get("WALDUR_TOKEN") or tokens.get("staff")
     if token:
         tokens["staff"] = token
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         real.target.close()
     if args.write_baseline:
+        args.write_baseline.parent.mkdir(parents=True, exist_ok=True)
         baselines.write(args.write_baseline, result.differences)
     accepted = baselines.load(args.baseline) if args.baseline else set()
     verdict = baselines.judge(result.differences, accepted)
@@ -143,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_baseline:
         print(f"baseline written: {args.write_baseline} ({len(result.differences)} entries)")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(
             [{"key": d.key, **d.__dict__, "new": d in verdict.new} for d in result.differences],
             indent=2), encoding="utf-8")

@@ -66,8 +66,11 @@ class Side:
             return _PLACEHOLDER.sub(
                 lambda m: known.get(m[1], self.orders.get(m[1], MISSING_UUID)), value
             )
-        if isinstance(value, dict):
-            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, dict):  # a plan placeholder without a plan: the key is left out
+            absent = {"{plan}"} if not self.plan else set()
+            absent |= {"{basic_plan}"} if not self.basic_plan else set()
+            return {k: self.fill(v) for k, v in value.items()
+                    if not (isinstance(v, str) and v in absent)}
         if isinstance(value, list):
             return [self.fill(v) for v in value]
         return value
@@ -153,6 +156,10 @@ def run_lockstep(
     """Every step on the real side, then on the stub, then the comparison. The real side's
     orders are removed at the end even when a step raises."""
     result = CompareResult(ledger=real.ledger or Ledger())
+    if not real.plan:  # orders without a plan on both sides, or every plan field differs
+        stub.plan = None
+    if not real.basic_plan:
+        stub.basic_plan = None
     real.ledger = result.ledger
     options = HarnessOptions(base_url=real.target.base_url, token=real.target.token,
                              project=real.project, offering=real.offering, plan=real.plan)
