@@ -15,7 +15,7 @@ from contract_tests.compare.diff import Difference
 
 HEADER = (
     "# waldur-contract compare baseline: accepted differences between the stub and a server.\n"
-    "# One key a line: '<step> <kind> <where>'. Written by --write-baseline; edit freely.\n"
+    "# One key a line: '<step> <kind> <where>'. Written by --baseline-write; edit freely.\n"
 )
 
 

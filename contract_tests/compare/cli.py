@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a Marketplace.Basic offering URL (the cancel steps; else skipped)")
     p.add_argument("--basic-plan", metavar="URL", help="plan URL of that offering")
     p.add_argument("--baseline", type=Path, help="accepted differences (fail only on others)")
-    p.add_argument("--write-baseline", type=Path, metavar="PATH",
+    p.add_argument("--baseline-write", "--write-baseline", dest="write_baseline", type=Path,
+                   metavar="PATH",
                    help="write this run's differences as the baseline and exit 0")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the differences as JSON")
     return p
