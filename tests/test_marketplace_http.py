@@ -454,3 +454,14 @@ def test_answers_are_byte_identical_after_a_reset(api: Api) -> None:
     first = [api.get(p, "staff").content for p in paths]
     api.app.registry.reset(None)
     assert [api.get(p, "staff").content for p in paths] == first
+
+
+def test_a_resource_changed_in_place_is_rendered_anew(api: Api) -> None:
+    """The remembered rendering follows any change of the resource, also one made in place."""
+    uuid = api.uuid("resources", "res-slurm-alloc")
+    assert api.get(f"{PRES}{uuid}/", "prov_owner").json()["limits"] == {"cpu": 1000, "ram": 4000}
+    resource = api.backend.resources[uuid]
+    resource.limits["cpu"] = 5  # in place (another area might)
+    resource.backend_id = "changed"
+    body = api.get(f"{PRES}{uuid}/", "prov_owner").json()
+    assert body["limits"]["cpu"] == 5 and body["backend_id"] == "changed"

@@ -4,6 +4,7 @@ No rules here."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,13 +49,22 @@ def _provider_offering(o: Offering, counts: Mapping[str, int], links: Links) -> 
                     lambda: ser.provider_offering(o, counts, links))
 
 
+# Every field of a resource: a value added to the entity later (by any area) is in the stamp too.
+RESOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(Resource))
+
+
 def resource_stamp(r: Resource) -> tuple[Any, ...]:
-    """Everything of a resource that may change after the world is built (orders and provider
-    actions assign new values; `limits` / `attributes` / `options` are replaced, never updated in
-    place: entities.Resource)."""
-    return (r.state, r.modified, r.backend_id, r.plan.uuid if r.plan else None, r.name, r.slug,
-            r.end_date, r.error_message, r.error_traceback, tuple(sorted(r.limits.items())),
-            id(r.attributes), id(r.options))
+    """The resource's current values (compared with ==; containers copied, so that a change in
+    place is seen too): its rendering is remembered until one of them changes."""
+    return tuple(_snapshot(getattr(r, name)) for name in RESOURCE_FIELDS)
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
 
 
 def _resource(r: Resource, user: User, links: Links, view: str) -> Entry:
