@@ -153,7 +153,7 @@ class _Builder:
             self.world.keys[kind] = {k: o.uuid for k, o in self.by_key[kind].items()}
         self.generate_orders(n_orders)
         self.world.orders.sort(key=lambda o: (o.created, o.uuid))
-        from mockserver.agent.models import seed_offering_users
+        from mockserver.agent.resources import seed_offering_users
 
         seed_offering_users(self.world)
         return self.world
