@@ -191,19 +191,21 @@ def _match(path: str, method: str) -> tuple[FastOperation, dict[str, str]] | Non
 
 
 def _mime(value: bytes | None, default: str) -> tuple[str, str | None] | None:
-    """(mime type, charset) of a Content-Type value, None when it is not plain enough."""
+    """(mime type, charset) of a Content-Type value; None when it is not in a form whose
+    reading by Connexion is known (it honours `;charset=x` only without a space, and looks the
+    body schema up by the exact text): those requests fall through."""
     if value is None:
         return default, None
     text = value.decode("latin-1")
-    mime, _, rest = text.partition(";")
-    mime = mime.strip().lower()
-    charset = None
-    if rest.strip():
-        key, _, val = rest.strip().partition("=")
-        if key.strip().lower() != "charset" or ";" in val:
-            return None
-        charset = val.strip().strip('"').lower()
-    return mime, charset
+    mime, sep, rest = text.partition(";")
+    if mime != mime.strip().lower():
+        return None
+    if not sep:
+        return mime, None
+    rest = rest.strip()
+    if ";" in rest or not rest.lower().startswith("charset="):
+        return None
+    return mime, rest[len("charset="):].lower()
 
 
 class FastWriteMiddleware:
