@@ -36,7 +36,7 @@ import copy
 import importlib
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +48,7 @@ from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.operations import OpenAPIOperation
 from connexion.resolver import RelativeResolver
 from connexion.spec import Specification
+from connexion.utils import is_nullable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import spec
@@ -169,7 +170,23 @@ def routes() -> tuple[Route, ...]:
     return tuple(out)
 
 
+_matches: dict[tuple[str, str], tuple[FastOperation, dict[str, str]] | None] = {}
+MATCH_MEMO = 4096  # paths remembered (then forgotten all at once: a bound, not an LRU)
+
+
 def _match(path: str, method: str) -> tuple[FastOperation, dict[str, str]] | None:
+    key = (path, method)
+    try:
+        return _matches[key]
+    except KeyError:
+        pass
+    if len(_matches) >= MATCH_MEMO:
+        _matches.clear()
+    found = _matches[key] = _find(path, method)
+    return found
+
+
+def _find(path: str, method: str) -> tuple[FastOperation, dict[str, str]] | None:
     found = None
     for route in routes():
         m = route.regex.match(path)
@@ -269,7 +286,7 @@ class FastWriteMiddleware:
         if fast.app is None:
             fast.app = _handler_app(fast)
             if self.validate:
-                fast.app = ResponseValidationOperation(
+                fast.app = MemoResponseValidation(
                     fast.app, operation=fast.operation, validator_map=VALIDATOR_MAP)
         tokens = (_context.set(context), _operation.set(fast.operation), _scope.set(scope),
                   _receive.set(receive), parsed_body.set(body), _kwargs.set(kwargs))
@@ -282,6 +299,54 @@ class FastWriteMiddleware:
             _scope.reset(tokens[2])
             _operation.reset(tokens[1])
             _context.reset(tokens[0])
+
+
+class MemoResponseValidation(ResponseValidationOperation):
+    """Connexion's response validation with its per-response lookups remembered per (status,
+    Content-Type): the operation's response definition and schema, the required headers and
+    whether the media type is one the operation produces. A failing check is left to
+    Connexion's own code, so it raises exactly what Connexion raises."""
+
+    def __init__(self, next_app: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(next_app, **kwargs)
+        self._memo: dict[tuple[int, bytes | None], tuple[Any, ...]] = {}
+
+    def _checks(self, status: int, content_type: bytes | None, headers: list[Any]
+                ) -> tuple[Any, ...]:
+        mime_type, encoding = self.extract_content_type(headers)
+        if status < 400:
+            self.validate_mime_type(mime_type)
+        definition = self._operation.response_definition(str(status), mime_type)
+        required = frozenset(k.lower() for k, v in definition.get("headers", {}).items()
+                             if v.get("required", False))
+        validator_cls = self._validator_map["response"].get(mime_type)
+        schema = self._operation.response_schema(str(status), mime_type)
+        return (required, definition, validator_cls, schema,
+                is_nullable(definition), encoding)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def wrapped_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal send
+            if message["type"] == "http.response.start":
+                headers = message["headers"]
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"),
+                                    None)
+                key = (message["status"], content_type)
+                checks = self._memo.get(key)
+                if checks is None:
+                    checks = self._checks(message["status"], content_type, headers)
+                    if len(self._memo) < 256:
+                        self._memo[key] = checks
+                required, definition, validator_cls, schema, nullable, encoding = checks
+                if required and not required <= {k.decode("latin-1").lower()
+                                                  for k, _ in headers}:
+                    self.validate_required_headers(headers, definition)  # raises
+                if validator_cls is not None:
+                    send = validator_cls(scope, schema=schema, nullable=nullable,
+                                         encoding=encoding).wrap_send(send)
+            await send(message)
+
+        await self.next_app(scope, receive, wrapped_send)
 
 
 _kwargs: ContextVar[dict[str, str]] = ContextVar("mockserver_fast_kwargs")
