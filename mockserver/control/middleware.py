@@ -47,6 +47,9 @@ class ControlMiddleware:
         control = self.control
         if control.settings.control and (path == PREFIX or path.startswith(PREFIX + "/")):
             await control.api(scope, receive, send)
+            if (control.durable is not None and scope["method"] not in ("GET", "HEAD")
+                    and session_from_scope(scope) is None and not path.endswith("/save")):
+                control.durable.compact()  # reset, state import, forced state: a new snapshot
             return
         if control.docs.handles(path):
             await control.docs(scope, receive, send)
