@@ -62,10 +62,14 @@ def verdicts(
     out: list[Verdict] = []
     if tp is not None:
         judged = tp.validated
-        for scenario in ("GET list", "GET retrieve"):
+        writes = [s for s in tp.scenarios if s.startswith("POST")]
+        for scenario in ("GET list", "GET retrieve", *writes):
             stub_r = _r(tp, judged, scenario)
-            for base, need, label in ((throughput.PRISM_STATIC, 5.0, "x Prism static"),
-                                      (throughput.CEILING, 0.40, "x Starlette ceiling")):
+            read = scenario.startswith("GET")
+            for base, need, label in ((throughput.PRISM_STATIC, 6.0 if read else 4.0,
+                                       "x Prism static"),
+                                      (throughput.CEILING, 0.60 if read else 0.40,
+                                       "x Starlette ceiling")):
                 other = _r(tp, base, scenario)
                 if stub_r is None or other is None:
                     out.append(Verdict(f"{scenario}: >= {need:g} {label}", "not measured", None))
