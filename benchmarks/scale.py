@@ -41,10 +41,10 @@ class Row:
     rss_mb: float
     peak_mb: float
     rare_filter: str = ""
-    cold_start_median_s: float = float("nan")  # of `Options.spawns` more spawns
-    cold_starts: list[float] = field(default_factory=list)
     rare_matches: int = 0
     results: dict[str, wrk.WrkResult] = field(default_factory=dict)
+    cold_start_median_s: float = float("nan")  # of `Options.spawns` more spawns
+    cold_starts: list[float] = field(default_factory=list)
 
 
 def status_mb(pid: int, key: str) -> float:
