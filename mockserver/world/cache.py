@@ -14,8 +14,8 @@ Used for worlds of `MIN_ORDERS` to `MAX_ORDERS` generated orders: smaller ones b
 milliseconds (test suites build hundreds); larger ones would load in ~1.5 s instead of ~4 s, but
 an unpickled 100k world keeps ~80 MiB more resident than a built one (the unpickler's temporary
 state objects fragment the heap; measured 285 vs 209 MiB after `malloc_trim`, peak 480 MiB),
-which breaks the 300 MB memory target: they are built. `WALDUR_MOCK_CACHE_DIR` moves the cache; `WALDUR_MOCK_CACHE=0`
-turns it off.
+which breaks the 300 MB memory target: they are built. `WALDUR_MOCK_CACHE_DIR` moves the
+cache; `WALDUR_MOCK_CACHE=0` turns it off.
 """
 
 from __future__ import annotations
