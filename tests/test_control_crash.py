@@ -91,7 +91,11 @@ def test_kill_9_during_writes_loses_at_most_the_window(tmp_path: Path) -> None:
 
         thread = threading.Thread(target=writer)
         thread.start()
-        time.sleep(1.5)
+        deadline = time.monotonic() + 60
+        # enough acknowledged writes older than the window plus the slack (a loaded machine)
+        while time.monotonic() < deadline and (
+                len(acked) < 30 or time.monotonic() - acked[0][0] < WINDOW + SLACK + 1.0):
+            time.sleep(0.1)
         killed_at = time.monotonic()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
@@ -143,3 +147,56 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     assert read_journal(path, "other base") == []  # a journal of another snapshot: ignored
     path.write_bytes(b"\n".join(lines) + b"\n")
     assert read_journal(path, "b") == good
+
+
+def test_replay_rebuilds_the_same_state_in_process(tmp_path: Path) -> None:
+    """Writes of every kind journaled by one app (never shut down: a crash), replayed by a new
+    app from the same files: byte-identical state, already on the first (control) request."""
+    import asyncio
+
+    from mockserver import create_app
+    from mockserver.settings import Settings
+
+    state = tmp_path / "state.json"
+
+    async def run() -> tuple[bytes, bytes]:
+        first = create_app(Settings(state_file=state))
+        backend = first.registry.get(None)
+        keys = backend.world.keys["orders"]
+        staff = {"Authorization": f"Token {backend.user_by_username('staff').token}"}
+        owner = {"Authorization": f"Token {backend.user_by_username('cons_owner').token}"}
+        order = backend.orders[keys["ord-pc-slurm"]]
+        offering = f"http://t/api/marketplace-public-offerings/{order.offering.uuid}/"
+        body = {"offering": offering, "project": f"http://t/api/projects/{order.project.uuid}/",
+                "attributes": {"name": "x"}, "limits": {}, "accepting_terms_of_service": True}
+        if order.plan is not None:
+            body["plan"] = f"{offering}plans/{order.plan.uuid}/"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(first),
+                                     base_url="http://t") as c:
+            for _ in range(3):  # the same body thrice: three orders (create_counts)
+                assert (await c.post(ORDERS, json=body, headers=staff)).status_code == 201
+            r = await c.post(f"{ORDERS}{keys['ord-pc-slurm']}/update_attachment/",
+                             files={"attachment": ("a.pdf", b"%PDF-1")}, headers=staff)
+            assert r.status_code == 200, r.content  # multipart: the body replayed as sent
+            r = await c.post(f"{ORDERS}{keys['ord-pc-slurm']}/approve_by_consumer/",
+                             headers=owner)
+            assert r.status_code == 200
+            r = await c.post(f"{ORDERS}{keys['ord-exec-slurm']}/set_state_erred/",
+                             json={"error_message": "é"}, headers=staff)
+            assert r.status_code == 200
+            assert (await c.post(f"{ORDERS}{keys['ord-done-basic']}/unlink/",
+                                 headers=staff)).status_code == 204
+            assert (await c.post(ORDERS, json={}, headers=staff)).status_code == 400
+            expected = (await c.get("/__mock__/state")).content
+        first.control.durable.writer.flush()
+        second = create_app(Settings(state_file=state))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(second),
+                                     base_url="http://t") as c:
+            replayed = (await c.get("/__mock__/state")).content
+        second.control.durable.close()
+        first.control.durable.close()
+        return expected, replayed
+
+    expected, replayed = asyncio.run(run())
+    assert replayed == expected
+    assert b'"error_message": "\\u00e9"' in replayed or "é".encode() in replayed

@@ -180,6 +180,7 @@ class DurableState:
         self.writer: JournalWriter | None = None
         self.replaying = False
         self.ready = False
+        self.app: ASGIApp | None = None  # what the journal is replayed through (set below)
 
     # -- base of the journal ------------------------------------------------------------------
     def base(self) -> str:
@@ -194,9 +195,10 @@ class DurableState:
             return f"seed:{s.seed}:{s.orders}:{fixtures}"
 
     # -- start-up -----------------------------------------------------------------------------
-    async def start(self, app: ASGIApp) -> None:
+    async def start(self, app: ASGIApp | None = None) -> None:
         """Replay the journal onto the loaded snapshot, then journal new changes."""
-        if self.ready:
+        app = app or self.app
+        if self.ready or app is None:
             return
         self.ready = True
         base = self.base()
@@ -314,6 +316,7 @@ class RecordingMiddleware:
     def __init__(self, app: ASGIApp, store: DurableState) -> None:
         self.app = app
         self.store = store
+        store.app = app  # the control middleware replays through it when it is asked first
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         store = self.store
