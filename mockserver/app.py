@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import auth, spec
 from mockserver.fastpath import FastPathMiddleware
+from mockserver.fastwrite import FastWriteMiddleware
 from mockserver.metadata import OptionsMiddleware
 from mockserver.orders.exceptions import ApiError, NotAuthenticated, detail
 from mockserver.orders.responses import dump_json
@@ -348,6 +349,8 @@ def create_app(
                        settings=settings)
 
     app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
+                       settings=settings)
+    app.add_middleware(FastWriteMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                        settings=settings)
     from mockserver import control
 
