@@ -38,7 +38,9 @@ MIN_ORDERS = 2_000
 MAX_ORDERS = 50_000
 KEEP = 8  # newest cache files kept (a 100k world is ~60 MiB)
 _PACKAGE = Path(__file__).resolve().parent.parent
-_SOURCES = ("world", "orders/entities.py", "orders/statemachine.py", "orders/permissions.py")
+# (agent/: the site agent's records are part of the world; its offering users are seeded at build)
+_SOURCES = ("world", "orders/entities.py", "orders/statemachine.py", "orders/permissions.py",
+            "agent")
 
 
 def cache_dir() -> Path | None:
