@@ -90,8 +90,9 @@ def make_site(mock: WaldurMock, venv: Path, workdir: Path) -> AgentSite:
 def seed_emulator(mock: WaldurMock, site: AgentSite) -> None:
     """The cluster as it stands before the agent starts: the accounts of the fixture's existing
     Slurm resources (customer -> project -> allocation, named as the agent would name them),
-    and the emulator's clock at today, so that `sacct` reports this month's usage."""
-    site.emulator(f"time_set {datetime.date.today().isoformat()}")
+    and the emulator's clock at today (UTC, the agent's timezone), so that `sacct` reports this
+    month's usage."""
+    site.emulator(f"time_set {datetime.datetime.now(datetime.UTC).date().isoformat()}")
     offering = keys(mock, "offerings")["slurm"]
     resources = get(mock, "/api/marketplace-provider-resources/", PROVIDER,
                     offering_uuid=offering, state="OK", page_size=100)
