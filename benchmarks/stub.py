@@ -181,16 +181,24 @@ AREA_READS = (
     ("GET users/me", "/api/users/me/"),
     ("GET customers", "/api/customers/"),
     ("GET projects", "/api/projects/"),
+    ("GET public offerings", "/api/marketplace-public-offerings/"),
+    ("GET categories", "/api/marketplace-categories/"),
+    ("GET resources", "/api/marketplace-resources/"),
 )
 
 
 def area_reads(port: int, headers: dict[str, str]) -> list[Scenario]:
-    """GETs of the structure area (a list, users/me, one project) for the same user."""
+    """GETs of the structure and marketplace areas (lists, users/me, one project, one resource)
+    for the same user."""
     out = [Scenario(name, "GET", path) for name, path in AREA_READS]
     _, projects = _get_json(port, "/api/projects/", headers)
     if projects:
         out.append(Scenario("GET project retrieve", "GET",
                             f"/api/projects/{projects[0]['uuid']}/"))
+    _, resources = _get_json(port, "/api/marketplace-resources/", headers)
+    if resources:
+        out.append(Scenario("GET resource retrieve", "GET",
+                            f"/api/marketplace-resources/{resources[0]['uuid']}/"))
     return out
 
 

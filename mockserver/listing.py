@@ -119,6 +119,22 @@ class Filters:
             self.predicates.append(lambda obj: getter(obj) is parsed)
         return self
 
+    def choices(self, name: str, getter: Callable[[Any], str], allowed: Iterable[str]) -> Filters:
+        """A repeatable choice (`state=OK&state=Erred`): any of the values; a value not in
+        `allowed` is django-filter's 400 `Select a valid choice. <value> is not one of the
+        available choices.`"""
+        raw = self._values(name)
+        if not raw:
+            return self
+        choices = set(allowed)
+        bad = next((v for v in raw if v not in choices), None)
+        if bad is not None:
+            self.errors[name] = [INVALID_CHOICE.format(bad)]
+            return self
+        wanted = set(raw)
+        self.predicates.append(lambda obj: getter(obj) in wanted)
+        return self
+
     def where(self, predicate: Callable[[Any], bool]) -> Filters:
         self.predicates.append(predicate)
         return self
@@ -126,8 +142,10 @@ class Filters:
     def apply(self, items: Iterable[T]) -> list[T]:
         if self.errors:
             raise ValidationError(dict(self.errors))
-        preds = self.predicates
-        return [obj for obj in items if all(p(obj) for p in preds)]
+        out = list(items)
+        for predicate in self.predicates:  # one pass each: no generator per item (20k: 10x)
+            out = [obj for obj in out if predicate(obj)]
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +187,17 @@ class Ordering:
         for term in reversed(self.terms(query)):  # stable sorts: the first term sorts last
             out.sort(key=self.keys[term.lstrip("-")], reverse=term.startswith("-"))
         return out
+
+
+def filter_and_order(filters: Filters, ordering: Ordering, items: Iterable[T],
+                     query: Sequence[tuple[str, str]]) -> list[T]:
+    """`filters` then `ordering` over `items`, with a bad `o` reported in the same 400 as the
+    bad filter values (django-filter validates its OrderingFilter with the other fields)."""
+    try:
+        ordering.terms(query)
+    except ValidationError as exc:
+        filters.errors.update(exc.body)
+    return ordering.apply(filters.apply(items), query)
 
 
 def text_key(value: str | None) -> tuple[str, str]:
