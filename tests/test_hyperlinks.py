@@ -1,7 +1,9 @@
 """Every hyperlink in the stub's answers leads somewhere: starting from every list of the served
 spec (every area), each absolute URL found in a body is fetched as the same user and must answer
 200 - for a user who can see the object that carries it. (issue 10: "every hyperlink found in
-any response of the stub answers 200".)
+any response of the stub answers 200".) The one exception is the real server's role filter on
+organizations and projects: an offering names its provider's organization and a provider resource
+its consumer's project, and those answer 404 to a user without a role there (docs/behaviour.md).
 
 Links whose path no area serves yet are collected and listed by the second test."""
 
@@ -14,6 +16,7 @@ import pytest
 
 from mockserver import fastroutes, spec
 from mockserver.app import allowed_methods
+from mockserver.structure import models as structure
 from tests.conftest import BASE, Api
 
 USERS = ("staff", "cons_owner", "prov_owner", "proj_manager")
@@ -57,11 +60,27 @@ def _walk(api: Api, user: str) -> tuple[dict[str, int], set[str]]:
     return seen, unserved
 
 
+def _role_filtered(api: Api, user: str) -> set[str]:
+    """Links to the organizations and projects the user holds no role in (the real server's
+    GenericRoleFilter answers 404 there)."""
+    backend, who = api.backend, api.backend.user_by_username(user)
+    customers = {c.uuid for c in structure.visible_customers(backend, who)}
+    projects = {p.uuid for p in structure.visible_projects(backend, who)}
+    return ({f"{BASE}/api/customers/{c.uuid}/" for c in backend.world.customers
+             if c.uuid not in customers}
+            | {f"{BASE}/api/projects/{p.uuid}/" for p in backend.world.projects
+               if p.uuid not in projects})
+
+
 @pytest.mark.parametrize("user", USERS)
 def test_every_served_hyperlink_answers_200(api: Api, user: str) -> None:
     seen, _unserved = _walk(api, user)
     assert len(seen) >= 3
-    assert {link: status for link, status in seen.items() if status != 200} == {}
+    hidden = _role_filtered(api, user)
+    assert {link: status for link, status in seen.items()
+            if status != 200 and link not in hidden} == {}
+    # ...and a role-filtered organization or project is a 404, never a 200 or another error
+    assert {status for link, status in seen.items() if link in hidden} <= {404}
 
 
 def test_the_walk_follows_structure_links(api: Api) -> None:
