@@ -137,3 +137,48 @@ def test_merged_lays_tables_over_tables() -> None:
     out = st_config.merged(base, {"t": {"y": {"j": 2}}, "b": 2})
     assert out == {"a": 1, "b": 2, "t": {"x": 1, "y": {"k": 1, "j": 2}}}
     assert base == {"a": 1, "t": {"x": 1, "y": {"k": 1}}}  # unchanged
+
+
+class _Case:
+    def __init__(self, method: str, uuid: str | None) -> None:
+        self.method = method
+        self.path_parameters = {"uuid": uuid} if uuid else {}
+        self.meta = None
+
+
+class _Response:
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+
+
+class _Failure:
+    def __init__(self, *checks: str) -> None:
+        self.checks = checks
+
+
+def test_allowance_for_an_order_an_earlier_step_removed() -> None:
+    from contract_tests import allowances
+
+    unlink = _Case("POST", "AB12-CD")
+    assert allowances.removed_uuid(unlink, _Response(204)) == "ab12cd"
+    assert allowances.removed_uuid(unlink, _Response(200)) is None
+    assert allowances.removed_uuid(_Case("GET", "ab12cd"), _Response(204)) is None
+    again = _Case("GET", "ab12cd")
+    assert allowances.not_a_defect({"ensure_resource_availability"}, again, {"ab12cd"})
+    assert not allowances.not_a_defect({"ensure_resource_availability"}, again, set())
+    assert not allowances.not_a_defect({"not_a_server_error"}, again, {"ab12cd"})
+
+
+def test_plain_st_hooks_apply_it_and_stay_out_of_a_harness_run() -> None:
+    from contract_tests import context, st_hooks
+
+    gone = _Case("DELETE", "ff00")
+    st_hooks.remember_removed(None, gone, _Response(204))
+    failure = _Failure("ensure_resource_availability")
+    assert st_hooks.drop_allowed(None, failure, _Case("GET", "ff00"), _Response(404)) is False
+    assert st_hooks.drop_allowed(None, failure, _Case("GET", "ee00"), _Response(404)) is True
+    context.activate(object())  # type: ignore[arg-type]  # a harness run: its own hooks decide
+    try:
+        assert st_hooks.drop_allowed(None, failure, _Case("GET", "ff00"), _Response(404)) is True
+    finally:
+        context.activate(None)
