@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-examples", type=int, help="examples per operation and phase")
     p.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
+    p.add_argument("--baseline", type=Path, metavar="FILE",
+                   help="known failures: fail only on failures not in FILE (stale ones listed)")
+    p.add_argument("--baseline-write", type=Path, metavar="FILE",
+                   help="write this run's failures to FILE as a baseline")
     return p
 
 
@@ -107,15 +111,22 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(MISSING_EXTRA, file=sys.stderr)
         return EXIT_USAGE
+    from contract_tests import baseline
     from contract_tests.redact import Redactor
     from contract_tests.report import summary, write_junit
 
     redact = Redactor([options.token, *options.role_tokens.values()])
     try:
+        known = baseline.load(args.baseline) if args.baseline else None
         result = run(options)
     except (HarnessError, ValueError) as exc:
         print(redact(f"waldur-contract: {exc}"), file=sys.stderr)
         return EXIT_USAGE
+    if args.baseline_write:
+        count = baseline.write(args.baseline_write, result.failures)
+        print(f"baseline: {count} entries written to {args.baseline_write}")
+    if known is not None:
+        baseline.apply(result, known)
     print(summary(result))
     if options.junit_xml:
         write_junit(result, options.junit_xml)

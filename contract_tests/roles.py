@@ -5,6 +5,8 @@ After each call on an order, the same request is replayed as every other role:
   staff-only action, which answers 403 before any lookup: `permissions.ACTION_RULES`);
 - an order the role can see is never 404 for it; a refusal is 403, and a 403 changes nothing;
 - no valid token ever gets 401.
+An OPTIONS probe (the coverage phase's "unexpected method") is DRF's metadata answer, which a
+real Waldur gives on any URL, visible or not: replayed as another role it must get the same 200.
 On a non-stub target, mutating replays happen only on orders the harness created.
 """
 
@@ -58,6 +60,17 @@ def replay_problems(
     return out
 
 
+def metadata_problems(*, role: str, primary: int, status: int) -> list[str]:
+    """An OPTIONS answered `primary` for the primary user: every other valid token gets the same
+    answer (DRF's metadata does not look the object up for visibility)."""
+    if status == 401:
+        return [f"as {role}: a valid token got 401"]
+    if status != primary:
+        return [f"as {role}: OPTIONS answered {status}, the primary user got {primary} "
+                "(DRF's metadata answer does not depend on who may see the object)"]
+    return []
+
+
 def _replay(target: Any, response: Any, token: str) -> Any:
     req = response.request
     parts = urlsplit(req.url)
@@ -81,8 +94,11 @@ def role_access_conformance(ctx: Any, response: Any, case: Any) -> None:
     # only requests that reached the order (valid input, the operation's own method): a 400 or
     # 415 is decided before any lookup and says nothing about who may see the order
     status = response.status_code
+    if method == "OPTIONS":  # probe or declared: DRF's metadata answer either way
+        _check_metadata_probe(run, response, case)
+        return
     reached = 200 <= status < 300 or status in (403, 409)
-    if uuid is None or method != case.method.upper() or not reached:
+    if uuid is None or method != case.operation.method.upper() or not reached:
         return
     mutating = method not in READ_METHODS
     if mutating and not run.target.is_stub and not run.ledger.owns(uuid):
@@ -119,4 +135,26 @@ def role_access_conformance(ctx: Any, response: Any, case: Any) -> None:
     if problems:
         raise AssertionError(
             "the request below, replayed with other roles' tokens: " + "; ".join(problems[:4])
+        )
+
+
+def _check_metadata_probe(run: Any, response: Any, case: Any) -> None:
+    """OPTIONS on an operation's URL (see the module docstring); only 2xx answers are replayed
+    (a server without metadata answers 405 alike for everyone, and other checks say so)."""
+    if not 200 <= response.status_code < 300:
+        return
+    memo = (case.operation.label, "OPTIONS", order_uuid(case), response.status_code)
+    with run.lock:
+        if memo in run.memo:
+            return
+        run.memo.add(memo)
+    problems: list[str] = []
+    for role, token in list(run.target.role_tokens.items())[:MAX_ROLES]:
+        reply = _replay(run.target, response, token)
+        problems.extend(metadata_problems(role=role, primary=response.status_code,
+                                          status=reply.status))
+    if problems:
+        raise AssertionError(
+            "the OPTIONS request below, replayed with other roles' tokens: "
+            + "; ".join(problems[:4])
         )

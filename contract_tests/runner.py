@@ -15,7 +15,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
 from contract_tests import checks as _checks  # noqa: F401 - registers the checks
-from contract_tests import context, hooks, st_config  # noqa: F401 - registers the hooks
+from contract_tests import context, drift, groups, hooks, st_config  # noqa: F401 - registers the hooks
 from contract_tests import roles as _roles  # noqa: F401
 from contract_tests import transitions as _transitions  # noqa: F401
 from contract_tests.options import READ_METHODS, HarnessOptions
@@ -40,6 +40,9 @@ class Failure:
     message: str
     reproduce: list[str]  # curl commands, oldest first, tokens redacted
     phase: str = ""
+    status: int | None = None  # the response's status (None: no response)
+    failure_class: str = ""  # Schemathesis's failure class, e.g. JsonSchemaError
+    signature: str = ""  # Schemathesis's stable signature of it ("" for custom checks)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -48,6 +51,22 @@ class Failure:
             self.check,
             self.message.splitlines()[0] if self.message else self.title,
         )
+
+    @property
+    def group(self) -> str:
+        return groups.group_of(self.check, self.status, self.failure_class, self.signature)
+
+    @property
+    def baseline_key(self) -> str:
+        """Stable across reruns with other seeds: operation, check and the kind of failure
+        (Schemathesis's own signature, else the message with generated values masked)."""
+        if self.check == groups.MISSING_OPERATION_CHECK:
+            kind = "not served"
+        elif self.failure_class and self.failure_class != "CustomFailure":
+            kind = f"{self.failure_class}:{self.signature}"
+        else:
+            kind = groups.normalise(self.message or self.title)
+        return f"{self.operation} | {self.check} | {kind}"
 
 
 @dataclass
@@ -73,6 +92,11 @@ class RunResult:
     phases: dict[str, str] = field(default_factory=dict)
     lifecycle: dict[tuple[str, str, int], int] = field(default_factory=dict)
     unacknowledged: list[str] = field(default_factory=list)
+
+    # operation -> top-level response fields the contract does not know (drift, not failing)
+    unknown_fields: dict[str, list[str]] = field(default_factory=dict)
+    known: list[Failure] = field(default_factory=list)  # failures the baseline accepts
+    stale: list[dict[str, Any]] = field(default_factory=list)  # baseline entries not seen
 
     @property
     def ok(self) -> bool:
@@ -192,6 +216,11 @@ class Collector:
         self.phases: dict[str, str] = {}
         self.seen_cases: set[str] = set()
         self.phase_started: dict[str, float] = {}
+        # per operation: answers that were a 404 without a DRF error body, and all others
+        self.foreign_404: Counter[str] = Counter()
+        self.other_answers: Counter[str] = Counter()
+        self.foreign_sample: dict[str, str] = {}
+        self.unknown_fields: dict[str, set[str]] = {}
 
     def feed(self, event: Any) -> None:
         if isinstance(event, events.ScenarioFinished):
@@ -232,6 +261,7 @@ class Collector:
                 interaction = recorder.interactions.get(case_id)
                 if interaction is not None and interaction.response is not None:
                     stats.statuses[interaction.response.status_code] += 1
+                    self._answer(label, interaction.response)
             for check in recorder.checks.get(case_id, ()):
                 stats.checks_run.add(check.name)
                 if check.status.value == "error":
@@ -248,6 +278,7 @@ class Collector:
                 steps = [step.curl for step in info.steps] or [info.code_sample]
                 if stateful and self.stub:
                     steps = ["curl -X POST http://127.0.0.1:8000/__mock__/reset", *steps]
+                response = interaction.response if interaction is not None else None
                 failure = Failure(
                     operation=label,
                     check=check.name,
@@ -255,11 +286,64 @@ class Collector:
                     message=self.redact(f"{info.failure.message or ''}\n{seen}".strip()),
                     reproduce=[self.redact(s) for s in steps if s],
                     phase=event.phase.value,
+                    status=response.status_code if response is not None else None,
+                    failure_class=type(info.failure).__name__,
+                    signature=str(getattr(info.failure, "_unique_key", "") or ""),
                 )
                 self._add(failure)
 
     def _add(self, failure: Failure) -> None:
         self.failures.setdefault(failure.key, failure)
+
+    def _answer(self, label: str, response: Any) -> None:
+        """Count whether the server answered this operation at all (see `missing_operations`);
+        note the fields of a 2xx answer the contract does not know (`drift`). Only requests
+        with the operation's own method count (not the coverage phase's method probes)."""
+        method, _, path = label.partition(" ")
+        if (getattr(response.request, "method", None) or method).upper() != method.upper():
+            return
+        if 200 <= response.status_code < 300:
+            ok, body = _checks.body_json(response)
+            unknown = drift.unknown_fields(method, path, response.status_code, body) if ok \
+                else set()
+            if unknown:
+                self.unknown_fields.setdefault(label, set()).update(unknown)
+        if response.status_code != 404:
+            self.other_answers[label] += 1
+            return
+        ok, body = _checks.body_json(response)
+        if ok and _checks.error_shape_problem(body) is None:
+            self.other_answers[label] += 1
+            return
+        self.foreign_404[label] += 1
+        if label not in self.foreign_sample:
+            ctype = _checks.header(response, "content-type") or "no content type"
+            self.foreign_sample[label] = f"{ctype}: {response.content[:120]!r}"
+
+    def missing_operations(self) -> list[str]:
+        """Operations the server does not serve: every answer was a 404 without a DRF error
+        body (Django's HTML page for a URL no route matches)."""
+        return sorted(label for label, n in self.foreign_404.items()
+                      if n and not self.other_answers[label])
+
+    def result_failures(self) -> list[Failure]:
+        """The run's failures, each missing operation reported once instead of its noise."""
+        missing = set(self.missing_operations())
+        out = [f for f in self.failures.values() if f.operation not in missing]
+        for label in sorted(missing):
+            noise = [f for f in self.failures.values() if f.operation == label]
+            reproduce = noise[0].reproduce if noise else []
+            out.append(Failure(
+                operation=label,
+                check=groups.MISSING_OPERATION_CHECK,
+                title=f"this server does not serve operation {label}",
+                message=(f"all {self.foreign_404[label]} requests answered 404 without a DRF "
+                         f"error body ({self.foreign_sample[label]}); "
+                         f"{len(noise)} failures of other checks on it are not listed"),
+                reproduce=reproduce[-1:],
+                status=404,
+            ))
+        return out
 
 
 def run(options: HarnessOptions) -> RunResult:
@@ -294,7 +378,8 @@ def run(options: HarnessOptions) -> RunResult:
         target_label="in-process stub (ASGI)" if target.is_stub else redactor(target.base_url),
         seed=seed,
         operations=dict(collector.operations),
-        failures=list(collector.failures.values()),
+        failures=collector.result_failures(),
+        unknown_fields={k: sorted(v) for k, v in sorted(collector.unknown_fields.items())},
         errors=collector.errors,
         notes=ctx.notes,
         created=list(ctx.ledger.created),

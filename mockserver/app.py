@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import auth, spec
 from mockserver.fastpath import FastPathMiddleware
+from mockserver.metadata import OptionsMiddleware
 from mockserver.orders.exceptions import ApiError, NotAuthenticated, detail
 from mockserver.orders.responses import dump_json
 from mockserver.registry import BackendRegistry, SessionMiddleware
@@ -47,8 +48,9 @@ JSON = "application/json"
 MEDIA_PREFIX = "/media/"
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 MEDIA_ATTACHMENTS = "marketplace_order_attachments"
-# DRF's order of `allowed_methods` (http_method_names), restricted to what the spec serves.
-METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+# DRF's order of `allowed_methods` (http_method_names), restricted to what the spec serves plus
+# OPTIONS, which DRF serves on every route (mockserver.metadata).
+METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class RequestTooLarge(ApiError):
@@ -70,7 +72,7 @@ def _routes() -> tuple[tuple[re.Pattern[str], bool, tuple[str, ...]], ...]:
 def _unsorted_routes() -> tuple[tuple[re.Pattern[str], bool, tuple[str, ...]], ...]:
     out = []
     for path, item in spec.load_spec()["paths"].items():
-        methods = {m.upper() for m in item if m.upper() in METHOD_ORDER}
+        methods = {m.upper() for m in item if m.upper() in METHOD_ORDER} | {"OPTIONS"}
         allowed = tuple(m for m in METHOD_ORDER if m in methods)
         regex = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
         out.append((regex, "{" not in path, allowed))
@@ -174,7 +176,8 @@ class RequestGuardMiddleware:
     """Everything that must happen before Connexion sees the request (see module docstring)."""
 
     def __init__(self, app: ASGIApp, settings: Settings, registry: BackendRegistry) -> None:
-        self.app = SessionMiddleware(auth.QueryTokenMiddleware(StaticRouteMethods(app)), registry)
+        self.app = SessionMiddleware(
+            auth.QueryTokenMiddleware(OptionsMiddleware(StaticRouteMethods(app))), registry)
         self.media = SessionMiddleware(self._serve_media, registry)
         self.max_body = settings.max_body_bytes
 

@@ -81,5 +81,13 @@ def request_body(operation_id: str) -> dict[str, Any] | None:
 def request_properties(operation_id: str, media_type: str) -> dict[str, dict[str, Any]]:
     """name -> property schema of the operation's request body in `media_type` ({} if none)."""
     content = (request_body(operation_id) or {}).get("content", {})
-    ref = content.get(media_type, {}).get("schema", {}).get("$ref")
+    ref = body_schema_ref(content.get(media_type, {}).get("schema", {}))
     return property_schemas(ref_name(ref)) if ref is not None else {}
+
+
+def body_schema_ref(schema: dict[str, Any]) -> str | None:
+    """The component a request body schema names: `$ref`, or the `$ref` branch of a body that
+    may also be JSON null (`anyOf: [$ref, {nullable: true, enum: [null]}]`)."""
+    if "$ref" in schema:
+        return schema["$ref"]
+    return next((b["$ref"] for b in schema.get("anyOf", ()) if "$ref" in b), None)

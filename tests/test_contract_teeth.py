@@ -196,6 +196,7 @@ def contract(
     phases: tuple[str, ...],
     examples: int = 5,
     roles: bool = False,
+    seed: int = 7,
 ) -> RunResult:
     options = HarnessOptions(
         app=app,
@@ -207,7 +208,7 @@ def contract(
         phases=phases,
         max_examples=examples,
         profile="quick",
-        seed=7,
+        seed=seed,
         stub_tokens=roles,
     )
     return run(options)
@@ -350,10 +351,16 @@ def test_wrong_state_action_that_succeeds(stub: Any, monkeypatch: pytest.MonkeyP
 
 
 def test_correct_stub_passes_the_state_run(stub: Any) -> None:
+    """Passing means something only if an approval succeeded: which orders five fuzzed calls
+    hit is the seed's draw (about one seed in eight reaches a pending-provider order), so the
+    first seeds are tried in turn until one does; none may fail the check."""
     operations, phases = FOCUS["state_transition_conformance"]
-    result = contract(stub, stub.registry, *operations, phases=phases)
-    assert "state_transition_conformance" not in result.failed_checks()
-    assert any(key[0] == "approve_by_provider" and key[2] == 200 for key in result.lifecycle)
+    for seed in range(1, 17):
+        result = contract(stub, stub.registry, *operations, phases=phases, seed=seed)
+        assert "state_transition_conformance" not in result.failed_checks(), seed
+        if any(key[0] == "approve_by_provider" and key[2] == 200 for key in result.lifecycle):
+            return
+    pytest.fail("no seed reached a successful approve_by_provider")
 
 
 def test_invisible_order_answered_403_instead_of_404(stub: Any) -> None:
@@ -405,3 +412,56 @@ def test_refused_action_that_still_changes_the_order(
     )
     failure = next(f for f in result.failures if f.check == "state_transition_conformance")
     assert "answered 409 but changed the order: modified" in failure.message
+
+
+# ------------------------------------------------------------------------------------------
+# OPTIONS probes replayed as other roles (issue 13): DRF's metadata answer is the same for
+# every valid token, visible order or not.
+DRF_METADATA = {"name": "Order Instance", "description": "",
+                "renders": ["application/json", "text/html"],
+                "parses": ["application/json", "application/x-www-form-urlencoded",
+                           "multipart/form-data"]}
+
+
+def drf_options(app: Any, *, staff_only: bool = False) -> ASGI:
+    """A server whose OPTIONS on any order URL is a canned DRF metadata 200 (as a real Waldur),
+    or, with `staff_only`, a 404 for everyone but staff (metadata that leaks visibility)."""
+
+    async def wrapped(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS" \
+                or not scope["path"].startswith("/api/marketplace-orders/"):
+            await app(scope, receive, send)
+            return
+        auth = dict(scope.get("headers", [])).get(b"authorization")
+        status, body = 200, DRF_METADATA
+        if auth is None:
+            status, body = 401, {"detail": "Authentication credentials were not provided."}
+        elif staff_only and auth != STAFF_TOKEN:
+            status, body = 404, {"detail": "No Order matches the given query."}
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+    return wrapped
+
+
+def options_run(app: Any, registry: Any) -> RunResult:
+    return contract(app, registry, LIST, "retrieve", "approve_by_consumer",
+                    phases=("coverage",), roles=True)
+
+
+def test_drf_options_answers_raise_no_role_alarm(stub: Any) -> None:
+    result = options_run(drf_options(stub), stub.registry)
+    assert "role_access_conformance" not in result.failed_checks(), [
+        f.message for f in result.failures if f.check == "role_access_conformance"]
+    assert not [f for f in result.failures if "curl -X OPTIONS" in f.reproduce[-1]]
+
+
+def test_options_that_depend_on_the_role_are_caught(stub: Any) -> None:
+    result = options_run(drf_options(stub, staff_only=True), stub.registry)
+    hits = [f for f in result.failures if f.check == "role_access_conformance"]
+    assert hits, sorted((f.check, f.operation) for f in result.failures)
+    assert "OPTIONS answered 404, the primary user got 200" in hits[0].message
+    assert "curl -X OPTIONS" in hits[0].reproduce[-1]

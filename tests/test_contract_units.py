@@ -7,7 +7,7 @@ import pytest
 from contract_tests.checks import error_shape_problem, identifier_problems, pagination_problems
 from contract_tests.options import HarnessOptions, parse_role_tokens
 from contract_tests.redact import MASK, Redactor
-from contract_tests.roles import replay_problems
+from contract_tests.roles import metadata_problems, replay_problems
 from contract_tests.transitions import conformance_problems, expected_states
 
 HOST = "http://127.0.0.1:8000/api/marketplace-orders/"
@@ -217,3 +217,12 @@ def test_drf_text_coercion_only(case: object, expected: bool) -> None:
     from contract_tests.checks import drf_text_coercion_only
 
     assert drf_text_coercion_only(case) is expected
+
+
+def test_metadata_probe_rules() -> None:
+    """OPTIONS is DRF's metadata: the same answer for every valid token, visible order or not."""
+    assert metadata_problems(role="plain_user", primary=200, status=200) == []
+    assert metadata_problems(role="plain_user", primary=200, status=404) == [
+        "as plain_user: OPTIONS answered 404, the primary user got 200 (DRF's metadata answer "
+        "does not depend on who may see the object)"]
+    assert metadata_problems(role="x", primary=200, status=401) == ["as x: a valid token got 401"]

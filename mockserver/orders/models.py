@@ -51,6 +51,7 @@ from mockserver.orders.fields import (
     date_field,
     dict_error,
     field_error,
+    py_type,
     strings,
 )
 from mockserver.orders.filters import FilterContext, OrderIndex, parse_uuid
@@ -207,10 +208,10 @@ class OrdersBackend:
                 or p.has(uid, "ORDER.LIST", "service_provider", order.provider.uuid))
 
     def _lookup(self, user: User, uuid: str) -> Order:
+        # a path segment that is not a uuid is looked up like any other (a real server answers
+        # "No Order matches the given query." for it too)
         hex_ = parse_uuid(uuid) if isinstance(uuid, str) else None
-        if hex_ is None:
-            raise NotFound(NOT_FOUND_MALFORMED)
-        order = self.index.orders.get(hex_)
+        order = self.index.orders.get(hex_) if hex_ is not None else None
         if order is None or not self.can_see(user, order):
             raise NotFound()
         return order
@@ -756,16 +757,19 @@ class OrdersBackend:
         tos = body.get("accepting_terms_of_service", False)
         if not isinstance(tos, bool) and "accepting_terms_of_service" not in errors:
             errors["accepting_terms_of_service"] = ["Must be a valid boolean."]
-        if "attributes" in body and body["attributes"] is not None \
-                and not isinstance(body["attributes"], dict):
-            errors["attributes"] = [dict_error(body["attributes"])]
         errors.raise_if_any()
         assert project is not None and offering is not None
         if plan is not None and plan.offering is not offering:
-            raise ValidationError({"non_field_errors": [
-                "This plan is not available for selected offering."]})
-        if not isinstance(body.get("attributes"), dict):
+            # serializer validate(): ValidationError({"plan": ...}) (seen on a real server)
+            raise ValidationError({"plan": ["This plan is not available for selected offering."]})
+        # `attributes` is a JSON field validated in validate() by the offering type's own
+        # serializer, whose errors surface as the body's non_field_errors (seen on a real server)
+        attributes = body.get("attributes")
+        if attributes is None:
             raise ValidationError({"non_field_errors": ["No data provided"]})
+        if not isinstance(attributes, dict):
+            raise ValidationError({"non_field_errors": [
+                f"Invalid data. Expected a dictionary, but got {py_type(attributes)}."]})
         fields["attributes"] = dict(body["attributes"])
         if offering.terms_of_service and tos is not True:
             raise ValidationError({"non_field_errors": [
