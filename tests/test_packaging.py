@@ -245,9 +245,12 @@ def test_the_ci_example_runs_against_the_wheel(
                 layers = [doc.get("env") or {}, job_env, step.get("env") or {}, exported,
                           overrides, {"GITHUB_ENV": github_env, "CI": "true"}]
                 env = venv.env(**{k: str(v) for layer in layers for k, v in layer.items()})
+                step_started = time.monotonic()
                 done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
                                        step["run"]], cwd=checkout, env=env, capture_output=True,
                                       text=True, timeout=300)
+                label = f"{name}: {step.get('name', step['run'][:30])}"
+                TIMINGS[label] = time.monotonic() - step_started
                 if "WALDUR_MOCK_PID" in github_env.read_text():
                     pids.append(int(github_env.read_text().split("WALDUR_MOCK_PID=")[1].split()[0]))
                 if done.returncode != 0 and failed is None:
