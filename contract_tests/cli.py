@@ -98,6 +98,11 @@ def options_from_args(args: argparse.Namespace) -> HarnessOptions:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["compare"]:  # `waldur-contract compare ...`: contract_tests/compare/cli.py
+        from contract_tests.compare.cli import main as compare_main
+
+        return compare_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         options = options_from_args(args)
