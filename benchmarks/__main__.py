@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--orders", type=int, default=10_000, help="orders for the throughput part")
     p.add_argument("--sizes", type=_sizes, default=scale.SIZES, help="orders per scale step")
+    p.add_argument("--spawns", type=int, default=5,
+                   help="extra cold starts per scale size (their median is the judged figure)")
     p.add_argument("--contract-timeout", type=float, default=900.0)
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
     p.add_argument("--write-docs", action="store_true",
@@ -62,10 +64,14 @@ def verdicts(
     out: list[Verdict] = []
     if tp is not None:
         judged = tp.validated
-        for scenario in ("GET list", "GET retrieve"):
+        writes = [s for s in tp.scenarios if s.startswith("POST")]
+        for scenario in ("GET list", "GET retrieve", *writes):
             stub_r = _r(tp, judged, scenario)
-            for base, need, label in ((throughput.PRISM_STATIC, 5.0, "x Prism static"),
-                                      (throughput.CEILING, 0.40, "x Starlette ceiling")):
+            read = scenario.startswith("GET")
+            for base, need, label in ((throughput.PRISM_STATIC, 6.0 if read else 4.0,
+                                       "x Prism static"),
+                                      (throughput.CEILING, 0.60 if read else 0.40,
+                                       "x Starlette ceiling")):
                 other = _r(tp, base, scenario)
                 if stub_r is None or other is None:
                     out.append(Verdict(f"{scenario}: >= {need:g} {label}", "not measured", None))
@@ -75,8 +81,8 @@ def verdicts(
                                    f"{ratio:.2f}", ratio >= need))
         cold = tp.cold_start.get(throughput.STUB)
         if cold is not None and not any(r.orders == orders for r in sc or ()):
-            out.append(Verdict(f"cold start with {orders:,} orders < 1 s",
-                               f"{cold:.2f} s", cold < 1.0))
+            out.append(Verdict(f"cold start with {orders:,} orders < 0.5 s (one-shot)",
+                               f"{cold:.2f} s", cold < 0.5))
     if sc:
         first, last = sc[0], sc[-1]
         a, b = first.results.get("GET list"), last.results.get("GET list")
@@ -88,9 +94,14 @@ def verdicts(
         out.append(Verdict(f"VmRSS at {last.orders:,} orders < 300 MB",
                            f"{last.rss_mb:.0f} MiB = {megabytes:.0f} MB", megabytes < 300))
         for row in sc:
-            if row.orders == 10_000:
-                out.append(Verdict("cold start with 10,000 orders < 1 s",
-                                   f"{row.cold_start_s:.2f} s", row.cold_start_s < 1.0))
+            limit = {10_000: 0.5, 100_000: 2.0}.get(row.orders)
+            if limit is None:
+                continue
+            median = row.cold_start_median_s
+            judged = row.cold_start_s if median != median else median
+            out.append(Verdict(
+                f"cold start with {row.orders:,} orders < {limit:g} s (median of spawns)",
+                f"{judged:.2f} s (one-shot {row.cold_start_s:.2f} s)", judged < limit))
     return out
 
 
@@ -143,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if "scale" in parts:
         sc = scale.run(scale.Options(sizes=args.sizes, duration=args.duration,
                                      rounds=args.rounds, connections=args.connections,
-                                     wrk_path=wrk_tool.path, workdir=args.out))
+                                     wrk_path=wrk_tool.path, workdir=args.out,
+                                     spawns=args.spawns))
         lat, mem = scale.tables(sc)
         sections.append(_section(
             f"2. Scale (best of {args.rounds} interleaved {args.duration:g} s wrk runs)",

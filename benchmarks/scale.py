@@ -10,6 +10,7 @@ and GET retrieve. Ratios against the smallest size, measured in the same run.
 from __future__ import annotations
 
 import json
+import statistics
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ class Options:
     rounds: int = 2
     connections: int = 8
     wrk_path: str | None = "wrk"  # None: only cold start and memory
+    spawns: int = 5  # extra cold starts per size (started and stopped alone): the median
     workdir: Path = ROOT / "reports" / "bench"
 
 
@@ -41,6 +43,8 @@ class Row:
     rare_filter: str = ""
     rare_matches: int = 0
     results: dict[str, wrk.WrkResult] = field(default_factory=dict)
+    cold_start_median_s: float = float("nan")  # of `Options.spawns` more spawns
+    cold_starts: list[float] = field(default_factory=list)
 
 
 def status_mb(pid: int, key: str) -> float:
@@ -69,6 +73,19 @@ def few_filter(port: int, headers: dict[str, str], page: list[dict[str, Any]]) -
     return "state=" + min(present, key=lambda st: (present[st], st))
 
 
+def spawn_cold_starts(n: int, headers: dict[str, str], count: int, cpu: int | None,
+                      workdir: Path) -> list[float]:
+    """`count` spawns of the stub with `n` orders, one at a time (nothing else of ours
+    running), each stopped once it answered its first 200: their cold starts."""
+    out = []
+    for _ in range(count):
+        port = procs.free_port()
+        with procs.Server(stub.serve_argv(port, n), port, stub.LIST, headers, cpu=cpu,
+                          log=workdir / f"spawn-{n}.log", start_timeout=600) as s:
+            out.append(s.cold_start_s)
+    return out
+
+
 def run(opts: Options) -> list[Row]:
     """Start one stub per size, one after the other (each cold start undisturbed), then load
     them in interleaved rounds (best round kept); memory is read after the load."""
@@ -77,6 +94,12 @@ def run(opts: Options) -> list[Row]:
     headers = stub.auth(stub.token())
     rows: list[Row] = []
     paths: list[dict[str, str]] = []
+    medians: dict[int, list[float]] = {}
+    for n in opts.sizes:  # before any server of this part runs: undisturbed
+        if opts.spawns:
+            print(f"[{opts.spawns} cold starts with {n:,} orders]", flush=True)
+            medians[n] = spawn_cold_starts(n, headers, opts.spawns, scpu, opts.workdir)
+            print("  " + ", ".join(f"{t:.2f}" for t in medians[n]) + " s", flush=True)
     with ExitStack() as stack:
         servers = []
         for n in opts.sizes:
@@ -96,6 +119,9 @@ def run(opts: Options) -> list[Row]:
                 "GET list (few match)": f"{stub.LIST}?{row.rare_filter}",
                 "GET retrieve": f"{stub.LIST}{page[0]['uuid']}/",
             })
+            if medians.get(n):
+                row.cold_starts = medians[n]
+                row.cold_start_median_s = statistics.median(medians[n])
             rows.append(row)
             print(f"  cold start {row.cold_start_s:.2f} s, RSS {row.rss_mb:.0f} MiB, "
                   f"{row.total:,} orders visible", flush=True)
@@ -138,13 +164,15 @@ def tables(rows: list[Row]) -> tuple[list[list[str]], list[list[str]]]:
             b = base.results.get(n)
             ratios.append("-" if res is None or b is None else f"{res.p50_ms / b.p50_ms:.2f}")
         lat.append([f"{r.orders:,}", *cells, *ratios])
-    mem = [["orders", "orders visible", "cold start s", "VmRSS MiB", "VmHWM MiB",
-            "few-match filter"]]
+    mem = [["orders", "orders visible", "cold start s (one-shot)", "cold start s (median)",
+            "VmRSS MiB", "VmHWM MiB", "few-match filter"]]
     for r in rows:
+        median = r.cold_start_median_s
         mem.append([
             f"{r.orders:,}",
             f"{r.total:,}",
             f"{r.cold_start_s:.2f}",
+            "-" if median != median else f"{median:.2f} (of {len(r.cold_starts)})",
             f"{r.rss_mb:.0f}",
             f"{r.peak_mb:.0f}",
             f"?{r.rare_filter} ({r.rare_matches:,} match)",

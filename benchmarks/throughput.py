@@ -25,6 +25,7 @@ SPEC = ROOT / "openapi" / "marketplace-orders.yaml"
 STUB = "stub"  # `waldur-mock serve` as users run it
 STUB_VALIDATED = "stub+resp-validation"  # when `serve` does not validate by default
 STUB_UNVALIDATED = "stub --no-validate-responses"  # when it does
+STUB_DURABLE = "stub --state-file"  # the cost of durability (journal of every change)
 CEILING = "starlette ceiling"
 PRISM_STATIC = "prism static"
 PRISM_DYNAMIC = "prism dynamic"
@@ -155,6 +156,16 @@ def run(opts: Options) -> Result:
                                  "targets are judged on the `stub` column")
         else:
             res.notes.append("no response-validation flag on `waldur-mock serve`: stub as is")
+        if "--state-file" in stub.serve_help():
+            state = opts.workdir / "durable-state.json"
+            for leftover in (state, state.with_name(state.name + ".journal")):
+                leftover.unlink(missing_ok=True)
+            port = procs.free_port()
+            argv = stub.serve_argv(port, opts.orders, extra=("--state-file", str(state)))
+            targets.append(Target(STUB_DURABLE, start(STUB_DURABLE, argv, port,
+                                                      stub.auth(token)), plan.scenarios))
+            res.notes.append("`stub --state-file`: every accepted change journaled and "
+                             "fsync'ed within 0.05 s (the cost of durability)")
 
         cap_file = opts.workdir / "captures.json"
         ceiling.save(captures, cap_file)

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import auth, spec
 from mockserver.fastpath import FastPathMiddleware
+from mockserver.fastwrite import FastWriteMiddleware
 from mockserver.metadata import OptionsMiddleware
 from mockserver.orders.exceptions import ApiError, NotAuthenticated, detail
 from mockserver.orders.responses import dump_json
@@ -342,6 +343,8 @@ def create_app(
         registry=registry,
     )
     app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
+                       settings=settings)
+    app.add_middleware(FastWriteMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                        settings=settings)
     from mockserver import control
 

@@ -136,10 +136,13 @@ def test_tables_and_verdicts_from_results() -> None:
     rows = [scale.Row(n, n, 0.5, mb, mb, "state=erred", 3, {"GET list": r(1000, p50)})
             for n, mb, p50 in ((1000, 80.0, 1.0), (100_000, 350.0, 2.0))]
     lat_s, mem = scale.tables(rows)
-    assert lat_s[2][-1] == "2.00" and mem[2][3] == "350"
-    # list: 10x Prism, 0.5x ceiling; retrieve: 3x, 0.3x; cold start 0.8 s; 2x slower; 350 MB
+    assert lat_s[2][-1] == "2.00" and mem[2][4] == "350" and mem[2][3] == "-"
+    # list: 10x Prism (>= 6), 0.5x ceiling (< 0.6); retrieve: 3x, 0.3x; cold start 0.8 s
+    # (> 0.5); 2x slower; 350 MB; 100k cold start 0.5 s (< 2, one-shot: no median)
     met = [v.met for v in verdicts(tp, rows)]
-    assert met == [True, True, False, False, True, False, False]
+    assert met == [True, False, False, False, False, False, False, True]
+    rows[1].cold_start_median_s, rows[1].cold_starts = 2.5, [2.4, 2.5, 2.6]
+    assert [v.met for v in verdicts(tp, rows)][-1] is False  # the median is judged
 
 
 def test_connexion_cost_runs_every_variant_on_our_spec() -> None:

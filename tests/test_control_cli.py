@@ -31,12 +31,13 @@ def parse(*argv: str) -> dict:
 
 def test_options_map_to_settings() -> None:
     assert parse() == {"control": True, "cors_origins": ("*",), "process_delay": 0.0,
-                       "state_file": None, "extra": {"journal_size": 1000}}
+                       "state_file": None,
+                       "extra": {"journal_size": 1000, "state_flush_interval": 0.05}}
     got = parse("--no-control", "--cors-origin", "http://a", "--cors-origin", "http://b",
                 "--process-delay", "manual", "--state-file", "s.json", "--journal-size", "50")
     assert got == {"control": False, "cors_origins": ("http://a", "http://b"),
                    "process_delay": None, "state_file": Path("s.json"),
-                   "extra": {"journal_size": 50}}
+                   "extra": {"journal_size": 50, "state_flush_interval": 0.05}}
     assert parse("--process-delay", "1.5")["process_delay"] == 1.5
 
 

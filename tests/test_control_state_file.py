@@ -39,7 +39,8 @@ def test_scenario_survives_a_restart(tmp_path: Path) -> None:
         mock.close()
         server.stop()  # lifespan shutdown saves again
     assert path.read_bytes() == final
-    assert not [p for p in path.parent.iterdir() if p.name != "state.json"]  # no temp files
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "state.json", "state.json.journal"]  # no temp files
 
     server, mock = start_stub(Settings(state_file=path))
     try:
@@ -81,7 +82,8 @@ def test_failed_save_keeps_the_previous_file(tmp_path: Path) -> None:
         path.mkdir()  # os.replace onto a directory fails
         r = httpx.post(mock.url + "/__mock__/save")
         assert r.status_code == 409 and r.json()["detail"].startswith(f"Could not write {path}")
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]  # temp file gone
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "state.json", "state.json.journal"]  # temp file gone
         path.rmdir()
         path.write_bytes(previous)
     finally:

@@ -26,8 +26,15 @@ def install(app: Any, settings: Any, registry: Any) -> Any:
 
     control = Control(settings, registry)
     control.load_state_file()
-    for depth, (cls, options) in enumerate([(CORSMiddleware, cors_options(settings)),
-                                            (ControlMiddleware, {"control": control})]):
+    layers: list[tuple[type, dict[str, Any]]] = [(CORSMiddleware, cors_options(settings)),
+                                                 (ControlMiddleware, {"control": control})]
+    if control.state_file is not None:
+        from mockserver.control.journal_store import DurableState, RecordingMiddleware
+
+        control.durable = DurableState(
+            control, interval=float(settings.extra.get("state_flush_interval", 0.05)))
+        layers.append((RecordingMiddleware, {"store": control.durable}))
+    for depth, (cls, options) in enumerate(layers):
         app.add_middleware(cls, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
         _move_outward(app, cls, depth)
     app.control = control

@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--state-file", type=Path, metavar="PATH",
                        help="load the state from PATH at start if it exists; save it there on "
                             "shutdown and on POST /__mock__/save")
+    group.add_argument("--state-flush-interval", type=float, default=0.05, metavar="SECONDS",
+                       help="with --state-file: accepted changes are on disk within this many "
+                            "seconds (journal, fsync'ed; default 0.05)")
     group.add_argument("--journal-size", type=positive_int, default=1000, metavar="N",
                        help="requests kept per session by GET /__mock__/requests "
                             "(default 1000)")
@@ -58,5 +61,6 @@ def settings_kwargs(args: argparse.Namespace, extra: dict[str, Any] | None = Non
         "cors_origins": tuple(args.cors_origins or ("*",)),
         "process_delay": args.process_delay,
         "state_file": args.state_file,
-        "extra": {**(extra or {}), "journal_size": args.journal_size},
+        "extra": {**(extra or {}), "journal_size": args.journal_size,
+                  "state_flush_interval": args.state_flush_interval},
     }

@@ -41,6 +41,7 @@ class Control:
         self.processor = Processor(settings.process_delay)
         self.api = ControlAPI(self)
         self.docs = DocsApp(self)
+        self.durable: Any = None  # journal_store.DurableState with --state-file
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -104,6 +105,14 @@ class Control:
         return True
 
     def save_state_file(self, session: str | None = None) -> Path:
+        """Write the snapshot; with the journal, start a fresh one on it (compaction)."""
+        if self.durable is None:
+            return self.write_state_file(session)
+        saved: list[Path] = []
+        self.durable.compact(lambda: saved.append(self.write_state_file(session)) or saved[0])
+        return saved[0]
+
+    def write_state_file(self, session: str | None = None) -> Path:
         path = self.state_file
         assert path is not None
         backend = self.registry.get(session)
@@ -122,6 +131,8 @@ class Control:
                     log.info("saved state to %s", path)
                 except OSError as exc:
                     log.error("could not save state to %s: %s", self.state_file, exc)
+                if self.durable is not None:
+                    self.durable.close()
             return message
 
         return wrapped

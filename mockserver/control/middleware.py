@@ -45,8 +45,13 @@ class ControlMiddleware:
             return
         path: str = scope["path"]
         control = self.control
+        if control.durable is not None and not control.durable.ready:
+            await control.durable.start()  # the journal replayed before anything is answered
         if control.settings.control and (path == PREFIX or path.startswith(PREFIX + "/")):
             await control.api(scope, receive, send)
+            if (control.durable is not None and scope["method"] not in ("GET", "HEAD")
+                    and session_from_scope(scope) is None and not path.endswith("/save")):
+                control.durable.compact()  # reset, state import, forced state: a new snapshot
             return
         if control.docs.handles(path):
             await control.docs(scope, receive, send)

@@ -27,6 +27,8 @@ class Processor:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hooks: dict[int, tuple[weakref.ReferenceType[Any], Any]] = {}
         self._timers: dict[int, set[asyncio.TimerHandle]] = {}
+        # called with (backend, uuid) after an order was completed here (the state journal)
+        self.completed: list[Any] = []
 
     @property
     def timed(self) -> bool:
@@ -105,7 +107,9 @@ class Processor:
         if backend is None or id(backend) not in self._hooks:
             return
         try:
-            backend.complete_processing(uuid)
+            if backend.complete_processing(uuid):
+                for callback in list(self.completed):
+                    callback(backend, uuid)
         except (ApiError, LookupError):
             # Gone or no longer executing (canceled, deleted, set by hand): nothing to do.
             log.debug("order %s not completed: no longer executing", uuid)

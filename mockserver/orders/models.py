@@ -126,9 +126,12 @@ class OrdersBackend:
 
     @classmethod
     def from_settings(cls, settings: Any) -> OrdersBackend:
+        from mockserver.world import cache
         from mockserver.world.generate import build_world
 
-        world = build_world(settings.fixtures, seed=settings.seed, orders=settings.orders)
+        world = cache.load_or_build(
+            settings.fixtures, settings.seed, settings.orders,
+            lambda: build_world(settings.fixtures, seed=settings.seed, orders=settings.orders))
         return cls(world, process_delay=settings.process_delay,
                    max_attachment_bytes=settings.max_attachment_bytes)
 

@@ -16,9 +16,7 @@ import uuid as uuid_mod
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mockserver.orders import statemachine as sm
 from mockserver.orders.entities import (
@@ -38,6 +36,9 @@ from mockserver.orders.permissions import ROLE_PERMISSIONS
 from mockserver.world.clock import DEFAULT_ANCHOR
 from mockserver.world.fixtures import FixtureDoc, load_fixtures
 
+if TYPE_CHECKING:  # pragma: no cover
+    from faker import Faker
+
 NAMESPACE = uuid_mod.UUID("6f1c1d3e-2b1a-4a8e-9d55-0c8f3a9b7e21")
 _NAMESPACE_SHA1 = hashlib.sha1(NAMESPACE.bytes, usedforsecurity=False)  # copied per uuid
 DAY = 86400.0
@@ -53,7 +54,8 @@ FIXTURE_ORDER_FIELDS = ("backend_id", "callback_url", "request_comment", "start_
 # ~20 ms of every cold start, these take <1 ms; a value only depends on its own provider and the
 # seed (tests/test_world_memory.py compares with a full Faker("en_US")).
 FAKER_PROVIDERS = ("faker.providers.company", "faker.providers.lorem", "faker.providers.person")
-_faker = Faker("en_US", providers=list(FAKER_PROVIDERS))
+# Built on first use: a world loaded from the cache (world/cache.py) never imports Faker (~0.1 s).
+_faker: Faker | None = None
 
 # Dicts that several generated objects share (see `_Builder.make_order`). The domain never
 # updates an order's or resource's `attributes`, `limits` or `options` in place - it assigns a
@@ -77,6 +79,11 @@ def rng_for(seed: int, kind: str, key: str | int) -> random.Random:
 
 
 def faker_for(seed: int, kind: str, key: str | int) -> Faker:
+    global _faker
+    if _faker is None:
+        from faker import Faker
+
+        _faker = Faker("en_US", providers=list(FAKER_PROVIDERS))
     _faker.seed_instance(f"{seed}:{kind}:{key}")
     return _faker
 

@@ -1,0 +1,385 @@
+"""A fast path for every other operation of the spec (writes above all: create, the state
+actions, PUT/PATCH/DELETE): the same answer as Connexion's stack, without its per-request cost
+(routing, security, request validation and the parameter decorator cost ~0.5-1 ms of a write).
+
+Generic, driven by the spec: each operation of `openapi/*.yaml` whose handler `orders/responses.py`
+(the RelativeResolver's module) defines is served here when the request is plain enough that the
+outcome of Connexion's checks is known before the handler runs:
+
+* exactly one spec path template matches the path, it declares the method, and every path
+  parameter is a `type: string` matched by `[\\w.-]{1,64}` (anything else falls through);
+* no query string (Connexion would coerce declared query parameters first);
+* security is none, or one apiKey header scheme whose `x-apikeyInfoFunc` accepts the header
+  (a missing or bad token falls through: Connexion answers the 401);
+* the Content-Type (or, without one, the operation's first declared media type, as Connexion
+  takes it) is accepted by the operation; a declared JSON body is parsed here with the very
+  parser Connexion's body validator uses (`validators.parse_json`); it must be `application/json`
+  with no charset or `utf-8`. A parse error, a form or multipart body, an unsupported media type
+  fall through with the body replayed, so Connexion produces its exact 400/415 answer;
+* the handler takes only the path parameters, or `**kwargs` whose only non-path entry Connexion
+  would give it is `body` (the parsed JSON, which our handlers read from `parsed_body`).
+
+Everything before the handler is a pure check, so a fall-through changes nothing; once the handler
+ran the answer is committed: it is sent through Connexion's own `ResponseValidationOperation`
+(when `Settings.validate_responses` is on), so a non-conforming answer raises the same exception
+inside the same exception middleware (the same 500). Handlers run with Connexion's context
+variables set as its ContextMiddleware and security would set them.
+
+GET and HEAD are left to `fastpath.py` (orders' list/retrieve, with its per-revision validation
+memo) unless an operation id is added to `READS` (a new area's retrieve/list without a query can
+opt in with one line). `Settings.fast_path = False` turns this off as well (tests compare both).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from connexion.context import _context, _operation, _receive, _scope
+from connexion.datastructures import MediaTypeDict
+from connexion.middleware.response_validation import ResponseValidationOperation
+from connexion.operations import OpenAPIOperation
+from connexion.resolver import RelativeResolver
+from connexion.spec import Specification
+from connexion.utils import is_nullable
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver import spec
+from mockserver.settings import Settings
+from mockserver.validators import (
+    NO_BODY,
+    VALIDATOR_MAP,
+    DRFJSONBodyValidator,
+    parse_json,
+    parsed_body,
+)
+
+HANDLERS = "mockserver.orders.responses"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# GET operations served here too (opt-in; the orders' list and retrieve have fastpath.py).
+READS: set[str] = set()
+_PARAM = re.compile(r"^[\w.-]{1,64}$", re.ASCII)
+_JSON_CHARSETS = (None, "utf-8", "utf8")
+
+
+@dataclass
+class FastOperation:
+    operation: OpenAPIOperation
+    function: Callable[..., Awaitable[Any]]
+    params: tuple[str, ...]  # path parameter names, in template order
+    api_key: Callable[[str], Any] | None  # the x-apikeyInfoFunc; None: no security
+    api_key_header: bytes
+    consumes: MediaTypeDict  # accepted request media types (Connexion's check)
+    default_mime: str  # Connexion's guess without a Content-Type
+    parses_json: bool  # a JSON body schema: parsed before the handler (DRF parser)
+    app: Any = None  # the handler as an ASGI app (behind response validation when on)
+
+
+@dataclass
+class Route:
+    regex: re.Pattern[str]
+    methods: dict[str, FastOperation | None]  # None: declared, not servable here
+
+
+@cache
+def _specification() -> Specification:
+    from mockserver.app import _trusted_spec
+
+    with _trusted_spec():
+        return Specification.load(copy.deepcopy(spec.load_spec()))
+
+
+def _security(op: OpenAPIOperation) -> tuple[bool, Callable[[str], Any] | None, bytes]:
+    """(servable, apikey function or None, header name) for the operation's security."""
+    requirements = op.security or []
+    if not requirements:
+        return True, None, b""
+    if len(requirements) != 1 or len(requirements[0]) != 1:
+        return False, None, b""
+    (name,) = requirements[0]
+    scheme = op.security_schemes.get(name, {})
+    func = scheme.get("x-apikeyInfoFunc")
+    if scheme.get("type") != "apiKey" or scheme.get("in") != "header" or not func:
+        return False, None, b""
+    module, _, attr = func.rpartition(".")
+    return True, getattr(importlib.import_module(module), attr), scheme["name"].lower().encode()
+
+
+def _handler_ok(function: Callable[..., Any], params: tuple[str, ...]) -> bool:
+    """Whether calling it with the path parameters alone gives what Connexion would pass."""
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+    names = []
+    for p in inspect.signature(function).parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            continue  # **kwargs: only `body`, which our handlers take from parsed_body
+        names.append(p.name)
+    return set(names) <= set(params)
+
+
+def _fast_operation(path: str, method: str, op_spec: dict[str, Any]) -> FastOperation | None:
+    module = importlib.import_module(HANDLERS)
+    function = getattr(module, op_spec.get("operationId", ""), None)
+    if function is None:
+        return None
+    op = OpenAPIOperation.from_spec(_specification(), path=path, method=method,
+                                    resolver=RelativeResolver(HANDLERS))
+    params = tuple(re.findall(r"\{([^}]+)\}", path))
+    declared = {p["name"]: p for p in op.parameters if p["in"] == "path"}
+    for name in params:
+        schema = declared.get(name, {}).get("schema", {})
+        if schema.get("type") != "string" or schema.get("format") not in (None, "uuid"):
+            return None
+    servable, api_key, header = _security(op)
+    if not servable or not _handler_ok(function, params):
+        return None
+    consumes = op.consumes
+    default_mime = consumes[0] if consumes else "application/octet-stream"
+    parses_json = False
+    if op.request_body:  # only JSON bodies are served here (forms: Connexion's kwargs)
+        if not op.body_schema("application/json") or \
+                VALIDATOR_MAP["body"]["application/json"] is not DRFJSONBodyValidator:
+            return None
+        parses_json = True
+    return FastOperation(op, function, params, api_key, header,
+                         MediaTypeDict([(c.lower(), None) for c in consumes]), default_mime,
+                         parses_json)
+
+
+@cache
+def routes() -> tuple[Route, ...]:
+    """One Route per spec path (built on the first request, not at start-up)."""
+    out = []
+    for path, item in spec.load_spec()["paths"].items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(path))
+        methods: dict[str, FastOperation | None] = {}
+        for method, op_spec in item.items():
+            verb = method.upper()
+            if not isinstance(op_spec, dict) or "operationId" not in op_spec:
+                continue
+            eligible = verb in WRITES or (verb == "GET" and op_spec["operationId"] in READS)
+            methods[verb] = _fast_operation(path, method, op_spec) if eligible else None
+        out.append(Route(re.compile("^" + pattern + "$"), methods))
+    return tuple(out)
+
+
+_matches: dict[tuple[str, str], tuple[FastOperation, dict[str, str]] | None] = {}
+MATCH_MEMO = 4096  # paths remembered (then forgotten all at once: a bound, not an LRU)
+
+
+def _match(path: str, method: str) -> tuple[FastOperation, dict[str, str]] | None:
+    key = (path, method)
+    try:
+        return _matches[key]
+    except KeyError:
+        pass
+    if len(_matches) >= MATCH_MEMO:
+        _matches.clear()
+    found = _matches[key] = _find(path, method)
+    return found
+
+
+def _find(path: str, method: str) -> tuple[FastOperation, dict[str, str]] | None:
+    found = None
+    for route in routes():
+        m = route.regex.match(path)
+        if m is None:
+            continue
+        if found is not None:
+            return None  # ambiguous (a static segment and a parameter): Connexion decides
+        found = (route, m)
+    if found is None:
+        return None
+    route, m = found
+    fast = route.methods.get(method)
+    if fast is None:
+        return None
+    values = m.groups()
+    if not all(_PARAM.match(v) for v in values):
+        return None
+    return fast, dict(zip(fast.params, values, strict=True))
+
+
+def _mime(value: bytes | None, default: str) -> tuple[str, str | None] | None:
+    """(mime type, charset) of a Content-Type value; None when it is not in a form whose
+    reading by Connexion is known (it honours `;charset=x` only without a space, and looks the
+    body schema up by the exact text): those requests fall through."""
+    if value is None:
+        return default, None
+    text = value.decode("latin-1")
+    mime, sep, rest = text.partition(";")
+    if mime != mime.strip().lower():
+        return None
+    if not sep:
+        return mime, None
+    rest = rest.strip()
+    if ";" in rest or not rest.lower().startswith("charset="):
+        return None
+    return mime, rest[len("charset="):].lower()
+
+
+class FastWriteMiddleware:
+    """At Connexion's BEFORE_SWAGGER position, inside FastPathMiddleware (see module docstring)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.enabled = getattr(settings, "fast_path", True)
+        self.validate = settings.validate_responses
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (self.enabled and scope["type"] == "http" and scope["method"] != "HEAD"
+                and not scope.get("query_string")):
+            matched = _match(scope["path"], scope["method"])
+            if matched is not None:
+                await self._serve(matched[0], matched[1], scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, fast: FastOperation, kwargs: dict[str, str], scope: Scope,
+                     receive: Receive, send: Send) -> None:
+        authorization = content_type = None
+        for name, value in scope["headers"]:
+            if name == fast.api_key_header:
+                if authorization is not None:
+                    return await self.app(scope, receive, send)
+                authorization = value
+            elif name == b"content-type":
+                if content_type is not None:
+                    return await self.app(scope, receive, send)
+                content_type = value
+        token_info = None
+        if fast.api_key is not None:
+            if not authorization:
+                return await self.app(scope, receive, send)
+            try:
+                token_info = fast.api_key(authorization.decode("latin-1"))
+            except Exception:
+                token_info = None
+            if token_info is None:
+                return await self.app(scope, receive, send)
+        mime = _mime(content_type, fast.default_mime)
+        if mime is None or (fast.consumes and mime[0] not in fast.consumes):
+            return await self.app(scope, receive, send)
+        body: Any = NO_BODY
+        if fast.parses_json:
+            if mime[0] != "application/json" or mime[1] not in _JSON_CHARSETS:
+                return await self.app(scope, receive, send)
+            messages, raw = await _read(receive)
+            try:
+                body = parse_json(raw)
+            except Exception:
+                return await self.app(scope, _replay(messages, receive), send)
+            receive = _replay(messages, receive)
+        await self._run(fast, kwargs, token_info, body, scope, receive, send)
+
+    async def _run(self, fast: FastOperation, kwargs: dict[str, str], token_info: Any,
+                   body: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        context = {} if token_info is None else {"token_info": token_info,
+                                                 "user": token_info.get("sub")}
+        if fast.app is None:
+            fast.app = _handler_app(fast)
+            if self.validate:
+                fast.app = MemoResponseValidation(
+                    fast.app, operation=fast.operation, validator_map=VALIDATOR_MAP)
+        tokens = (_context.set(context), _operation.set(fast.operation), _scope.set(scope),
+                  _receive.set(receive), parsed_body.set(body), _kwargs.set(kwargs))
+        try:
+            await fast.app(scope, receive, send)
+        finally:
+            _kwargs.reset(tokens[5])
+            parsed_body.reset(tokens[4])
+            _receive.reset(tokens[3])
+            _scope.reset(tokens[2])
+            _operation.reset(tokens[1])
+            _context.reset(tokens[0])
+
+
+class MemoResponseValidation(ResponseValidationOperation):
+    """Connexion's response validation with its per-response lookups remembered per (status,
+    Content-Type): the operation's response definition and schema, the required headers and
+    whether the media type is one the operation produces. A failing check is left to
+    Connexion's own code, so it raises exactly what Connexion raises."""
+
+    def __init__(self, next_app: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(next_app, **kwargs)
+        self._memo: dict[tuple[int, bytes | None], tuple[Any, ...]] = {}
+
+    def _checks(self, status: int, content_type: bytes | None, headers: list[Any]
+                ) -> tuple[Any, ...]:
+        mime_type, encoding = self.extract_content_type(headers)
+        if status < 400:
+            self.validate_mime_type(mime_type)
+        definition = self._operation.response_definition(str(status), mime_type)
+        required = frozenset(k.lower() for k, v in definition.get("headers", {}).items()
+                             if v.get("required", False))
+        validator_cls = self._validator_map["response"].get(mime_type)
+        schema = self._operation.response_schema(str(status), mime_type)
+        return (required, definition, validator_cls, schema,
+                is_nullable(definition), encoding)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def wrapped_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal send
+            if message["type"] == "http.response.start":
+                headers = message["headers"]
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"),
+                                    None)
+                key = (message["status"], content_type)
+                checks = self._memo.get(key)
+                if checks is None:
+                    checks = self._checks(message["status"], content_type, headers)
+                    if len(self._memo) < 256:
+                        self._memo[key] = checks
+                required, definition, validator_cls, schema, nullable, encoding = checks
+                if required and not required <= {k.decode("latin-1").lower()
+                                                  for k, _ in headers}:
+                    self.validate_required_headers(headers, definition)  # raises
+                if validator_cls is not None:
+                    send = validator_cls(scope, schema=schema, nullable=nullable,
+                                         encoding=encoding).wrap_send(send)
+            await send(message)
+
+        await self.next_app(scope, receive, wrapped_send)
+
+
+_kwargs: ContextVar[dict[str, str]] = ContextVar("mockserver_fast_kwargs")
+
+
+def _handler_app(fast: FastOperation) -> ASGIApp:
+    async def handler_app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await fast.function(**_kwargs.get())
+        await response(scope, receive, send)
+
+    return handler_app
+
+
+async def _read(receive: Receive) -> tuple[list[Message], bytes]:
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return messages, b"".join(chunks)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
