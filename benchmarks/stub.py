@@ -176,6 +176,32 @@ def _create_body(order: dict[str, Any]) -> str:
     return json.dumps(body)
 
 
+# The read endpoints of the other areas (issue 10), judged like the orders' reads.
+AREA_READS = (
+    ("GET users/me", "/api/users/me/"),
+    ("GET customers", "/api/customers/"),
+    ("GET projects", "/api/projects/"),
+    ("GET public offerings", "/api/marketplace-public-offerings/"),
+    ("GET categories", "/api/marketplace-categories/"),
+    ("GET resources", "/api/marketplace-resources/"),
+)
+
+
+def area_reads(port: int, headers: dict[str, str]) -> list[Scenario]:
+    """GETs of the structure and marketplace areas (lists, users/me, one project, one resource)
+    for the same user."""
+    out = [Scenario(name, "GET", path) for name, path in AREA_READS]
+    _, projects = _get_json(port, "/api/projects/", headers)
+    if projects:
+        out.append(Scenario("GET project retrieve", "GET",
+                            f"/api/projects/{projects[0]['uuid']}/"))
+    _, resources = _get_json(port, "/api/marketplace-resources/", headers)
+    if resources:
+        out.append(Scenario("GET resource retrieve", "GET",
+                            f"/api/marketplace-resources/{resources[0]['uuid']}/"))
+    return out
+
+
 def plan(port: int, tok: str) -> Plan:
     """Ask the running stub for the data the scenarios need; probe each scenario once."""
     headers = {**auth(tok), "Content-Type": "application/json"}
@@ -187,6 +213,7 @@ def plan(port: int, tok: str) -> Plan:
         Scenario("GET list", "GET", LIST),
         Scenario(f"GET list ?state={common}", "GET", f"{LIST}?state={common}"),
         Scenario("GET retrieve", "GET", f"{LIST}{page[0]['uuid']}/"),
+        *area_reads(port, headers),
     ]
     for order in page:
         sc = Scenario("POST create", "POST", LIST, _create_body(order), expect=201)

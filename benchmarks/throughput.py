@@ -10,6 +10,7 @@ loopback only, every server killed at the end.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from benchmarks import ceiling, procs, stub, wrk
 from benchmarks.ceiling import Capture
+from mockserver.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "marketplace-orders.yaml"
@@ -177,10 +179,12 @@ def run(opts: Options) -> Result:
             res.notes.append("Prism not available: its columns are skipped")
         else:
             dashed = [sc.dashed() for sc in plan.scenarios]
+            served = opts.workdir / "served-spec.json"  # every area, as the stub serves it
+            served.write_text(json.dumps(load_spec()), encoding="utf-8")
             for name, dynamic in ((PRISM_STATIC, False), (PRISM_DYNAMIC, True)):
                 port = procs.free_port()
                 argv = [opts.prism_path, "mock", "-h", procs.HOST, "-p", str(port),
-                        *(["-d"] if dynamic else []), str(SPEC)]
+                        *(["-d"] if dynamic else []), str(served)]
                 targets.append(Target(name, start(name, argv, port, stub.auth(token)), dashed))
             res.notes.append("Prism gets dashed UUIDs in paths (it answers 422 to 32 hex digits)")
 

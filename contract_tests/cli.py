@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offering", help="offering URL the harness may order (remote targets)")
     p.add_argument("--plan", help="plan URL for the orders the harness creates (optional)")
     p.add_argument("--seed", type=int, help="seed for a reproducible run")
+    p.add_argument("--spec", type=Path, metavar="PATH", dest="spec_path",
+                   help="the area contract to test (default: openapi/marketplace-orders.yaml; "
+                   "e.g. openapi/structure.yaml with --read-only)")
     p.add_argument(
         "--profile", choices=sorted(PROFILES), help="how much to test (default: default)"
     )
@@ -82,6 +85,7 @@ def options_from_args(args: argparse.Namespace) -> HarnessOptions:
         "profile",
         "max_examples",
         "junit_xml",
+        "spec_path",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -55,7 +55,13 @@ def action_of(case: Any) -> str | None:
     return name if name in sm.TRANSITIONS else None
 
 
+ORDER_PATHS = "/api/marketplace-orders/"
+
+
 def order_uuid(case: Any) -> str | None:
+    """The order a case is about (None for another area's `{uuid}`: a customer, a project...)."""
+    if not str(getattr(case.operation, "path", ORDER_PATHS)).startswith(ORDER_PATHS):
+        return None
     params = case.path_parameters or {}
     value = params.get("uuid")
     return value if isinstance(value, str) and value else None

@@ -4,7 +4,8 @@ Middleware, outermost first (all pure ASGI):
   RequestGuardMiddleware   session backend (X-Mock-Session), body size cap, `/media/` files,
                            missing trailing slash -> 301, `?x-auth-token=` -> Authorization
   Connexion stack          exceptions -> FastPathMiddleware (mockserver.fastpath: GET list and
-                           retrieve, same code, else falls through) -> routing -> security
+                           retrieve, same code, else falls through) -> AreaFastPathMiddleware
+                           (mockserver.fastroutes: the other areas' GETs) -> routing -> security
                            (mockserver.auth.token_info) ->
                            request validation (mockserver.validators) -> response validation
                            (optional) -> handlers (mockserver.orders.responses)
@@ -342,6 +343,11 @@ def create_app(
         settings=settings,
         registry=registry,
     )
+    from mockserver.fastroutes import AreaFastPathMiddleware  # every other area's GETs
+
+    app.add_middleware(AreaFastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
+                       settings=settings)
+
     app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                        settings=settings)
     app.add_middleware(FastWriteMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,

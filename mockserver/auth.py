@@ -4,10 +4,15 @@
 * `?x-auth-token=<key>` is used when no Authorization header is sent (QueryTokenMiddleware maps it
   to the header before Connexion's security middleware runs).
 * 401 bodies are the real server's, always with `WWW-Authenticate: Token`.
+* `X-Impersonated-User-UUID: <uuid>` (HomePort's impersonation): a staff caller acts as that
+  (active) user on this request; from anyone else, or naming nobody (HomePort sends `null` when
+  it does not impersonate), the header is ignored.
 """
 
 from __future__ import annotations
 
+import uuid as uuid_mod
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,6 +23,8 @@ from mockserver.registry import current_backend
 
 KEYWORD = b"token"
 QUERY_PARAM = "x-auth-token"
+IMPERSONATION_HEADER = b"x-impersonated-user-uuid"
+_impersonated: ContextVar[bytes | None] = ContextVar("mockserver_impersonated", default=None)
 
 NO_CREDENTIALS = "Authentication credentials were not provided."
 INVALID_TOKEN = "Invalid token."
@@ -56,8 +63,22 @@ def authenticate(value: str | None) -> Any:
 
 def token_info(value: str) -> dict[str, Any]:
     """Connexion `x-apikeyInfoFunc`: receives the whole Authorization header value."""
-    user = authenticate(value)
+    user = impersonated(authenticate(value))
     return {"sub": getattr(user, "username", None), "user": user}
+
+
+def impersonated(user: Any) -> Any:
+    """The user a staff caller impersonates on this request (X-Impersonated-User-UUID), else
+    the caller."""
+    raw = _impersonated.get()
+    if not raw or not getattr(user, "is_staff", False):
+        return user
+    try:
+        key = uuid_mod.UUID(raw.decode("latin-1").strip()).hex
+    except ValueError:
+        return user
+    other = current_backend().users.get(key)
+    return other if other is not None and other.is_active else user
 
 
 def current_user() -> Any:
@@ -68,13 +89,25 @@ def current_user() -> Any:
 
 
 class QueryTokenMiddleware:
-    """Maps `?x-auth-token=` to `Authorization: Token <key>` when no Authorization is present."""
+    """Maps `?x-auth-token=` to `Authorization: Token <key>` when no Authorization is present,
+    and publishes the request's X-Impersonated-User-UUID for `impersonated`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and b"x-auth-token" in scope.get("query_string", b""):
+        if scope["type"] == "http":
+            marker = _impersonated.set(next((v for k, v in scope["headers"]
+                                             if k == IMPERSONATION_HEADER), None))
+            try:
+                await self._call(scope, receive, send)
+            finally:
+                _impersonated.reset(marker)
+            return
+        await self.app(scope, receive, send)
+
+    async def _call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if b"x-auth-token" in scope.get("query_string", b""):
             headers = scope["headers"]
             if not any(k == b"authorization" and v for k, v in headers):
                 key = query_token(scope["query_string"])

@@ -36,7 +36,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def user_rows(backend: Any) -> list[dict[str, Any]]:
-    """One row per user: username, flags and roles (role @ scope name), token."""
+    """One row per user: username, flags and roles (role @ scope name), token, password."""
     world = backend.world
     names: dict[str, str] = {}
     for kind, items, attr in (("customer", world.customers, "name"),
@@ -57,6 +57,7 @@ def user_rows(backend: Any) -> list[dict[str, Any]]:
             "username": user.username,
             "uuid": user.uuid,
             "token": user.token,
+            "password": user.password,
             "flags": flags,
             "roles": roles.get(user.uuid, []),
         })
@@ -111,7 +112,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"{len(backend.orders)} orders, response validation "
           f"{'on' if settings.validate_responses else 'off'} "
           f"(ready in {time.perf_counter() - started:.2f} s)")
-    print("  Authorization: Token <token>")
+    print("  Authorization: Token <token>, or log in: POST "
+          f"{url}{spec.path_of('api_auth_password')} with password = username")
+    print(f"  HomePort: apiEndpoint {url}/ ; Swagger UI {url}/api/docs/")
     print(tokens_table(user_rows(backend)), flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
                 access_log=args.access_log)

@@ -74,6 +74,54 @@ run();
 </script></body></html>
 """
 
+# HomePort's calls (reference homeport.md) from another origin: boot anonymously, log in by
+# password, read users/me, then the orders list as HomePort filters it.
+HOMEPORT_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>homeport-like app</title></head><body>
+<script>
+async function run() {
+  const q = new URLSearchParams(location.search);
+  const stub = q.get("stub");
+  const json = {"Content-Type": "application/json", "Accept-Language": "en"};
+  const out = {};
+  try {
+    const conf = await fetch(stub + "/api/configuration/", {headers: {"Accept-Language": "en"}});
+    out.auth_methods = (await conf.json()).WALDUR_CORE.AUTHENTICATION_METHODS;
+    const roles = await fetch(stub + "/api/roles/");
+    out.roles = (await roles.json()).length;
+    const bad = await fetch(stub + "/api-auth/password/", {method: "POST", headers: json,
+      body: JSON.stringify({username: q.get("user"), password: "wrong"})});
+    out.bad_login = [bad.status, (await bad.json()).detail];
+    const login = await fetch(stub + "/api-auth/password/", {method: "POST", headers: json,
+      body: JSON.stringify({username: q.get("user"), password: q.get("password")})});
+    out.login_status = login.status;
+    const token = (await login.json()).token;
+    const auth = {...json, "Authorization": "Token " + token,
+                  "X-Impersonated-User-UUID": ""};
+    const me = await (await fetch(stub + "/api/users/me/", {headers: auth})).json();
+    out.me = [me.username, me.token === token, me.permissions.map(p => p.role_name)];
+    const badge = await fetch(stub + "/api/marketplace-orders/?can_approve_as_consumer=True",
+                              {method: "HEAD", headers: auth});
+    out.badge = badge.headers.get("X-Result-Count");
+    const list = await fetch(stub + "/api/marketplace-orders/?page=1&page_size=10" +
+      "&state=pending-consumer&field=uuid&field=state&field=project_name&o=-created",
+      {headers: auth});
+    out.list_status = list.status;
+    out.count = list.headers.get("X-Result-Count");
+    out.link = list.headers.get("Link");
+    out.rows = (await list.json()).map(o => Object.keys(o).sort().join(","));
+    const customers = await fetch(stub + "/api/customers/?field=name&field=uuid&o=name",
+                                  {headers: auth});
+    out.customers = (await customers.json()).map(c => c.name);
+  } catch (e) {
+    out.error = String(e);
+  }
+  window.__result = out;
+}
+run();
+</script></body></html>
+"""
+
 
 # ---------------------------------------------------------------------------------------------
 # A minimal Chrome DevTools Protocol client
@@ -168,7 +216,8 @@ def app_origin() -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server API
-            body = APP_PAGE.encode()
+            page = HOMEPORT_PAGE if self.path.startswith("/homeport.html") else APP_PAGE
+            body = page.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -266,3 +315,27 @@ def test_swagger_ui_try_it_out_reaches_the_stub(browser: Browser, stub: WaldurMo
     entry = stub.requests()[-1]
     assert (entry["operation"], entry["user"], entry["status"]) == (
         "marketplace_orders_list", "staff", 200)
+
+
+def test_homeport_like_app_logs_in_and_lists_orders_from_another_origin(
+    browser: Browser, app_origin: str, stub: WaldurMock
+) -> None:
+    browser.open(f"{app_origin}/homeport.html?stub={stub.url}&user=cons_owner"
+                 "&password=cons_owner")
+    result = browser.wait_for("window.__result")
+    assert result is not None and "error" not in result, result
+    assert result["auth_methods"] == ["LOCAL_SIGNIN"]
+    assert result["roles"] >= 5
+    assert result["bad_login"] == [401, "Invalid username/password."]
+    assert result["login_status"] == 200
+    assert result["me"] == ["cons_owner", True, ["CUSTOMER.OWNER"]]
+    expected = httpx.get(stub.url + ORDERS, params={"state": "pending-consumer"},
+                         headers=stub.auth("cons_owner"))
+    assert result["list_status"] == 200 and result["count"] == expected.headers["X-Result-Count"]
+    assert 'rel="first"' in result["link"]
+    assert set(result["rows"]) == {"project_name,state,uuid"}
+    assert int(result["badge"]) >= 1
+    assert result["customers"] == ["Consumer Org"]
+    journal = [(e["method"], e["operation"], e["user"]) for e in stub.requests()]
+    assert ("POST", "api_auth_password", None) in journal
+    assert ("GET", "users_me_retrieve", "cons_owner") in journal

@@ -88,3 +88,32 @@ def test_swagger_ui_page_points_at_the_stub(waldur_mock: WaldurMock) -> None:
     assert (r.status_code, r.headers["location"]) == (301, "/api/docs/")
     assert httpx.get(waldur_mock.url + "/api/docs/../../etc/passwd").status_code == 404
     assert httpx.get(waldur_mock.url + "/api/docs/nope.js").json() == {"detail": "Not found."}
+
+
+HOMEPORT_HEADERS = "authorization,content-type,accept-language,x-impersonated-user-uuid"
+
+
+@pytest.mark.parametrize(("path", "method"), [
+    ("/api/users/me/", "GET"), ("/api-auth/password/", "POST"), ("/api/customers/", "GET"),
+    ("/api/projects/", "HEAD"),
+])
+def test_homeports_preflight_is_allowed_on_the_structure_area(
+        waldur_mock: WaldurMock, path: str, method: str) -> None:
+    r = httpx.options(waldur_mock.url + path, headers={
+        "Origin": APP, "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": HOMEPORT_HEADERS})
+    assert r.status_code == 200
+    allowed = {h.strip() for h in r.headers["access-control-allow-headers"].lower().split(",")}
+    assert set(HOMEPORT_HEADERS.split(",")) <= allowed
+    assert method in r.headers["access-control-allow-methods"]
+
+
+def test_structure_lists_expose_the_pagination_headers(waldur_mock: WaldurMock) -> None:
+    r = httpx.get(waldur_mock.url + "/api/customers/", params={"page_size": 1},
+                  headers={**waldur_mock.auth("staff"), "Origin": APP})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
+    assert {"link", "x-result-count"} <= exposed
+    r = httpx.post(waldur_mock.url + "/api-auth/password/", headers={"Origin": APP},
+                   json={"username": "staff", "password": "bad"})
+    assert r.status_code == 401 and r.headers["access-control-allow-origin"] == "*"

@@ -24,6 +24,7 @@ def test_tokens_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tokens", "--json"]) == 0
     rows = {r["username"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["staff"]["token"] == STAFF and rows["staff"]["flags"] == ["staff"]
+    assert rows["staff"]["password"] == "staff"  # POST /api-auth/password/
     assert rows["cons_owner"]["roles"] == ["CUSTOMER.OWNER @ Consumer Org"]
     assert rows["plain_user"]["roles"] == [] and rows["inactive"]["flags"] == ["inactive"]
     assert all(len(r["token"]) == 40 for r in rows.values())

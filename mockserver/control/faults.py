@@ -151,7 +151,7 @@ class FaultBook:
         assert isinstance(data, dict)
         operation = data.get("operation", ALL)
         if operation != ALL and operation not in self.operations:
-            return {"operation": [f'Unknown operation "{operation}". Use an operationId or "*".']}
+            return {"operation": [f'"{operation}" is not a valid choice.']}
         delay = data.get("delay")
         if isinstance(delay, list) and delay[0] > delay[1]:
             return {"delay": ["The range must be [min, max] with min <= max."]}

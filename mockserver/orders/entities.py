@@ -20,6 +20,7 @@ class User:
     is_support: bool = False
     is_active: bool = True
     civil_number: str | None = None
+    password: str = ""  # for POST /api-auth/password/ (fixtures: defaults to the username)
 
 
 @dataclass(eq=False, slots=True)

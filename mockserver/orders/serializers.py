@@ -374,7 +374,10 @@ def _plan_component(c: Any, price: str) -> dict[str, Any]:
     return _render("NestedPlanComponent", values)
 
 
-def _plan(plan: Plan, urls: Urls) -> dict[str, Any]:
+def render_public_plan(plan: Plan, urls: Urls, schema_name: str = "BasePublicPlan",
+                       extra: dict[str, Callable[[], Any]] | None = None) -> dict[str, Any]:
+    """A plan as the offering serializers nest it (BasePublicPlan); `extra` overrides values
+    (the provider views' plan URL, resources_count)."""
     offering = plan.offering
     assert offering is not None
     comps = {c.type: c for c in offering.components}
@@ -395,14 +398,21 @@ def _plan(plan: Plan, urls: Urls) -> dict[str, Any]:
         "components": lambda: [_plan_component(comps[t], p) for t, p in plan.prices.items()
                                if t in comps],
         "offering": lambda: urls.offering(offering.uuid),
+        **(extra or {}),
     }
-    return _render("BasePublicPlan", values)
+    return _render(schema_name, values)
 
 
 def render_offering(offering: Offering, viewer: User | None, base_url: str,
                     fields: Iterable[str] | None = None) -> dict[str, Any]:
     """GET /{uuid}/offering/ (PublicOfferingDetails); `fields`: the sparse fieldset."""
-    urls = Urls(base_url)
+    return _render("PublicOfferingDetails", offering_values(offering, Urls(base_url)),
+                   fields=fields)
+
+
+def offering_values(offering: Offering, urls: Urls) -> dict[str, Callable[[], Any]]:
+    """An offering's values in the public catalogue's representation (the provider view
+    overrides a few)."""
     cust = offering.customer
     values: dict[str, Callable[[], Any]] = {
         "url": lambda: urls.offering(offering.uuid),
@@ -425,7 +435,7 @@ def render_offering(offering: Offering, viewer: User | None, base_url: str,
         "components": lambda: [_component(c) for c in offering.components],
         "plugin_options": lambda: dict(offering.plugin_options),
         "state": lambda: offering.state,
-        "plans": lambda: [_plan(p, urls) for p in offering.plans],
+        "plans": lambda: [render_public_plan(p, urls) for p in offering.plans],
         "type": lambda: offering.type,
         "shared": lambda: offering.shared,
         "billable": lambda: offering.billable,
@@ -434,7 +444,7 @@ def render_offering(offering: Offering, viewer: User | None, base_url: str,
         "image": lambda: None,
         "is_accessible": lambda: True,
     }
-    return _render("PublicOfferingDetails", values, fields=fields)
+    return values
 
 
 def render_resource(resource: Resource, viewer: User | None, base_url: str,

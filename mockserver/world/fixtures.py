@@ -49,7 +49,7 @@ SCHEMA: dict[str, list[Field]] = {
         ("username", "str", True), ("token", "token", True), ("uuid", "uuid", False),
         ("full_name", "str", False), ("email", "str", False), ("civil_number", "str?", False),
         ("is_staff", "bool", False), ("is_support", "bool", False), ("is_active", "bool", False),
-        ("roles", ("list", "roles"), False),
+        ("roles", ("list", "roles"), False), ("password", "str", False),
     ],
     "roles": [
         ("role", ("enum", tuple(ROLE_SCOPES)), True),

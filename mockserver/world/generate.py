@@ -241,6 +241,7 @@ class _Builder:
             email=entry.get("email") or f"{key}@example.com", token=entry["token"],
             is_staff=entry.get("is_staff", False), is_support=entry.get("is_support", False),
             is_active=entry.get("is_active", True), civil_number=entry.get("civil_number"),
+            password=entry.get("password", key),
         )
         for role in entry.get("roles") or []:
             for kind in ("customer", "project", "offering", "service_provider"):
