@@ -19,10 +19,10 @@ def package_version() -> str:
 
 
 def api_versions() -> tuple[str, str]:
-    """(Waldur API version, contract version) from the spec's `info`."""
-    from mockserver.spec import load_spec
+    """(Waldur API version, contract version) from the orders contract's `info`."""
+    from mockserver.spec import SPEC_PATH, load_spec
 
-    info = load_spec()["info"]
+    info = load_spec(SPEC_PATH)["info"]
     return str(info["x-waldur-api-version"]), str(info["version"])
 
 

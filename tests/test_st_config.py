@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from contract_tests import st_config
-from mockserver.spec import operations
+from mockserver.spec import SPEC_PATH, load_spec
 from tests.served import STAFF_TOKEN, free_port, served
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,13 @@ uvicorn.run(without_next, host="127.0.0.1", port=int(sys.argv[1]), log_level="wa
 '''
 
 
+def orders_operations() -> list[str]:
+    """operationIds of the orders contract (the file `st run` is given, not the served union)."""
+    paths = load_spec(SPEC_PATH)["paths"].values()
+    return [op["operationId"] for item in paths for op in item.values()
+            if isinstance(op, dict) and "operationId" in op]
+
+
 def st_run(url: str, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
     """`st run` from the repository root, as the docs tell a plain Schemathesis user."""
     head = [str(ST)] + (["--config-file", str(config)] if config else [])
@@ -80,7 +87,7 @@ def test_plain_st_run_passes_every_phase(stub: str) -> None:
     assert f"Configuration:    {st_config.CONFIG_PATH}" in out
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert re.search(rf"✅ {phase}\b", out), f"phase {phase} did not pass:\n{out[-3000:]}"
-    assert f"Tested: {len(operations())}\n" in out, out[-2000:]  # every operation of the spec
+    assert f"Tested: {len(orders_operations())}\n" in out, out[-2000:]  # all of the orders spec
     assert not re.search(r"\d+ failures?", out.splitlines()[-1]), out[-2000:]
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from contract_tests import cli as contract_cli
 from mockserver import cli as mock_cli
-from mockserver.spec import load_spec
+from mockserver.spec import SPEC_PATH, load_spec
 from mockserver.version import api_versions, package_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ def test_package_version_is_pyproject_s() -> None:
 
 
 def test_waldur_api_version_is_the_spec_s_and_the_client_s() -> None:
-    info = load_spec()["info"]
+    info = load_spec(SPEC_PATH)["info"]
     assert api_versions() == (info["x-waldur-api-version"], info["version"])
     # the schemas follow the published client of that Waldur release (house rules)
     assert info["x-waldur-api-version"] == version("waldur-api-client")
