@@ -199,6 +199,7 @@ class RequestGuardMiddleware:
         if not path.endswith("/") and allowed_methods(path + "/") is not None:
             await self._redirect(scope, send, path + "/")
             return
+        _lowercase_media_type(scope)
         length = _content_length(scope)
         if length is not None and length > self.max_body:
             await _send_json(send, 413, RequestTooLarge().body)
@@ -298,6 +299,22 @@ def _static_routes() -> dict[str, tuple[str, ...]]:
     paths = spec.load_spec()["paths"]
     return {p: allowed for p, (_r, static, allowed) in zip(paths, _unsorted_routes(), strict=True)
             if static}
+
+
+def _lowercase_media_type(scope: Scope) -> None:
+    """Media types are case-insensitive (RFC 9110 8.3.1; Django lower-cases them): write the
+    Content-Type's type/subtype in lower case, so `Application/JSON` is parsed as JSON (Connexion
+    matched it case-blind for the 415 check but then found no body validator, and the handler
+    waited for a body that had been consumed)."""
+    headers = scope.get("headers") or ()
+    for i, (name, value) in enumerate(headers):
+        if name == b"content-type":
+            media, sep, params = value.partition(b";")
+            if media != media.lower():
+                headers = list(headers)
+                headers[i] = (name, media.lower() + sep + params)
+                scope["headers"] = headers
+            return
 
 
 def _content_length(scope: Scope) -> int | None:

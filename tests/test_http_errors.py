@@ -482,3 +482,32 @@ def test_multipart_info_errors_keep_the_valid_fields_unapplied(api: Api) -> None
     assert r.json() == {"provider_message_url": ["Enter a valid URL."],
                         "provider_message_attachment": ["The submitted file is empty."]}
     assert api.order("ord-pp-support") == before
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+@pytest.mark.parametrize("ctype", ["Application/JSON", "APPLICATION/json; charset=UTF-8"])
+def test_media_type_is_case_insensitive(fast_path: bool, ctype: str) -> None:
+    """A JSON body sent as `Application/JSON` is parsed as JSON (it once hung: no body validator
+    matched and the handler waited for a body that had been read)."""
+    import asyncio
+
+    import httpx
+
+    from mockserver.app import create_app
+    from mockserver.settings import Settings
+
+    app = create_app(Settings(fast_path=fast_path))
+    backend = app.registry.get(None)
+    token = backend.user_by_username("prov_owner").token
+    uuid = backend.world.keys["orders"]["ord-exec-slurm"]
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            return await asyncio.wait_for(client.post(
+                f"{ORDERS}{uuid}/set_backend_id/", content=b'{"backend_id": "x-1"}',
+                headers={"Authorization": f"Token {token}", "Content-Type": ctype}), 10)
+
+    r = asyncio.run(send())
+    assert r.status_code == 200, r.text
+    assert backend.get_order(backend.user_by_username("staff"), uuid).backend_id == "x-1"
