@@ -267,3 +267,16 @@ def test_the_ci_example_runs_against_the_wheel(
     TIMINGS["CI example (both jobs)"] = time.monotonic() - started
     assert not any(alive(pid) for pid in pids), "the workflow's stop step left the stub running"
     print("\npackaging timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()))
+
+
+def test_the_installed_harness_passes_quick_against_its_stub(venv: Venv) -> None:
+    """`waldur-contract --quick` from the wheel, in a directory outside the checkout: the whole
+    quick profile (mutating, every phase) against the installed package's in-process stub."""
+    report = venv.work / "quick.xml"
+    done = subprocess.run(
+        [str(venv.bin / "waldur-contract"), "--quick", "--seed", "1", "--junit-xml", str(report)],
+        cwd=venv.work, env=venv.env(), capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    xml = report.read_text()
+    assert 'failures="0"' in xml and 'errors="0"' in xml, xml[:500]
+    assert re.search(r'tests="[1-9]', xml), xml[:500]
