@@ -10,7 +10,7 @@ PORT ?= 8000
 # install, and nothing is cached where PYTHONDONTWRITEBYTECODE is set): ~0.07 s of every cold start.
 COMPILE = $(BIN)/python -m compileall -q mockserver contract_tests
 
-.PHONY: install run test lint contract bench clean
+.PHONY: install run test lint contract bench clean dist
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -34,7 +34,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .hypothesis .schemathesis reports
+	rm -rf $(VENV) .hypothesis .schemathesis reports build dist
+
+# The wheel and the sdist in dist/ (docs/installing.md); no network: the .venv's setuptools builds.
+dist: $(STAMP)
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation . -w dist/
+	$(BIN)/python -c "from setuptools import build_meta as b; print('dist/' + b.build_sdist('dist'))" 2>/dev/null | tail -1
 
 # Benchmarks (docs/performance.md): installs wrk (apt, needs root) and Prism (npm) into
 # benchmarks/.tools, runs every benchmark on loopback, prints the tables and rewrites the

@@ -7,8 +7,13 @@ import sys
 from pathlib import Path
 
 from contract_tests.options import ALL_PHASES, PROFILES, HarnessOptions, from_env, parse_role_tokens
+from mockserver.version import add_version_option
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MISSING_EXTRA = (
+    "waldur-contract: Schemathesis is not installed; the contract tests come with the "
+    "`contract` extra: pip install 'waldur-orders-mock[contract]' (docs/installing.md)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Contract tests for the Waldur Marketplace Orders API. Without --base-url they "
         "run against the stub in-process; with it, against any running deployment.",
     )
+    add_version_option(p)
     p.add_argument(
         "--base-url", help="server root, e.g. https://waldur.example.com (env WALDUR_URL)"
     )
@@ -107,10 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"waldur-contract: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        from contract_tests.runner import HarnessError, run
+    except ModuleNotFoundError as exc:
+        if exc.name != "schemathesis":
+            raise
+        print(MISSING_EXTRA, file=sys.stderr)
+        return EXIT_USAGE
     from contract_tests import baseline
     from contract_tests.redact import Redactor
     from contract_tests.report import summary, write_junit
-    from contract_tests.runner import HarnessError, run
 
     redact = Redactor([options.token, *options.role_tokens.values()])
     try:

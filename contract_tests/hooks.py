@@ -6,7 +6,7 @@ from typing import Any
 
 import schemathesis
 
-from contract_tests import checks, context, safety, transitions
+from contract_tests import allowances, context, safety, transitions
 
 
 @schemathesis.hook
@@ -24,36 +24,19 @@ def after_call(ctx: Any, case: Any, response: Any) -> None:
     if run is None:
         return
     safety.record(run, case, response)
-    uuid = (case.path_parameters or {}).get("uuid")
-    if (
-        response.status_code == 204
-        and isinstance(uuid, str)
-        and case.method.upper()
-        in (
-            "DELETE",
-            "POST",
-        )
-    ):
+    uuid = allowances.removed_uuid(case, response)
+    if uuid is not None:
         with run.lock:
-            run.deleted.add(uuid.replace("-", "").lower())
+            run.deleted.add(uuid)
 
 
 @schemathesis.hook
 def filter_failure(ctx: Any, failure: Any, case: Any, response: Any) -> bool:
-    """Drops what is not a defect of a Waldur server: `negative_data_rejection` on a body whose
-    only "violation" is a number in a text field (DRF takes it as text), and
-    `ensure_resource_availability` on an order that some earlier step unlinked or destroyed (it
-    knows that DELETE removes a resource, not that `unlink`, a POST, does)."""
+    """Drops what is not a defect of a Waldur server (contract_tests.allowances)."""
     run = context.current()
     if run is None:
         return True
-    failed = getattr(failure, "checks", ())
-    if "negative_data_rejection" in failed and checks.drf_text_coercion_only(case):
-        return False
-    if "ensure_resource_availability" not in failed:
-        return True
-    uuid = (case.path_parameters or {}).get("uuid")
-    return not (isinstance(uuid, str) and uuid.replace("-", "").lower() in run.deleted)
+    return not allowances.not_a_defect(getattr(failure, "checks", ()), case, run.deleted)
 
 
 @schemathesis.hook

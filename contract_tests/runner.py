@@ -15,7 +15,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
 from contract_tests import checks as _checks  # noqa: F401 - registers the checks
-from contract_tests import context, drift, groups, hooks  # noqa: F401 - registers the hooks
+from contract_tests import context, drift, groups, hooks, st_config  # noqa: F401 - registers the hooks
 from contract_tests import roles as _roles  # noqa: F401
 from contract_tests import transitions as _transitions  # noqa: F401
 from contract_tests.options import READ_METHODS, HarnessOptions
@@ -25,7 +25,6 @@ from contract_tests.target import ORDERS_PATH, Target, make_target
 from mockserver import spec
 
 STATEFUL = "Stateful sequences (OpenAPI links)"
-POSITIVE_STATUSES = ["2xx", "3xx", "400", "401", "403", "404", "405", "409", "429"]
 RUN_LEVEL = "Run"
 
 
@@ -118,21 +117,12 @@ def build_config(options: HarnessOptions, target: Target) -> SchemathesisConfig:
     phases = set(options.active_phases)
     # read-only: no DELETE/PUT/... probes of undocumented methods either
     no_unexpected_methods = {"unexpected-methods": []} if options.read_only else {}
-    data: dict[str, Any] = {
+    # the allowances for a Waldur server (checks, health checks, workers, cache) come from the
+    # schemathesis.toml a plain `st run` uses (contract_tests.st_config); this run adds its choices
+    run_choices: dict[str, Any] = {
         "base-url": target.base_url,
         "headers": {"Authorization": f"Token {target.token}"},
-        "workers": 1,
-        # no on-disk cache: it replays requests learned in earlier runs (against other targets,
-        # including mutating ones in a read-only run) and makes a seed not reproduce a run
-        "cache": {"enabled": False},
-        "suppress-health-check": ["all"],
-        "generation": {"max-examples": examples, "database": "none"},
-        "checks": {
-            "enabled": True,
-            # Waldur refuses schema-valid input for business reasons with 400 (references,
-            # blocked organisations, expired projects) and 405 (offering type): not a defect
-            "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
-        },
+        "generation": {"max-examples": examples},
         "phases": {
             "examples": {"enabled": "examples" in phases},
             "coverage": {"enabled": "coverage" in phases, **no_unexpected_methods},
@@ -143,9 +133,9 @@ def build_config(options: HarnessOptions, target: Target) -> SchemathesisConfig:
                 "generation": {"max-examples": stateful_examples},
             },
         },
-        "warnings": {"fail-on": ["missing_auth"]},
         "request-timeout": 3 if target.is_stub else 30,
     }
+    data = st_config.merged(st_config.shared_settings(), run_choices)
     if options.seed is not None:
         data["seed"] = options.seed
     return SchemathesisConfig.from_dict(data)

@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.memory import collector_off, release_free_memory
 from mockserver.settings import Settings
+from mockserver.version import add_version_option
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -123,6 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="waldur-mock", description="A stateful fake of the Waldur Marketplace Orders API.")
+    add_version_option(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def world_options(p: argparse.ArgumentParser) -> None:
