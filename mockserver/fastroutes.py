@@ -23,13 +23,13 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
-from connexion.context import _context, _receive, _scope
 from connexion.exceptions import NonConformingResponseHeaders
 from connexion.middleware.response_validation import ResponseValidationOperation
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver import auth, spec
+from mockserver.fastpath import call_handler
 from mockserver.fastvalidation import first_error
 from mockserver.settings import Settings
 
@@ -113,16 +113,8 @@ class AreaFastPathMiddleware:
             except Exception:
                 return None
             context = {"token_info": token_info, "user": token_info.get("sub")}
-        tokens = (_context.set(context), _scope.set(scope), _receive.set(receive))
-        try:
-            response = await route.handler(**kwargs)
-        except Exception:
-            return None
-        finally:
-            _receive.reset(tokens[2])
-            _scope.reset(tokens[1])
-            _context.reset(tokens[0])
-        if response.status_code != 200 or response.media_type != "application/json":
+        response = await call_handler(route.handler, kwargs, scope, receive, context)
+        if response is None:
             return None
         if self.validate and not _conforms(route.template, response):
             return None
