@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make test` runs the test files on two workers (2 cores: 9.4 -> 4.6 min); TEST_WORKERS=0 runs
+# them in this process, one after the other.
+TEST_WORKERS ?= 2
 
 # Byte-compile the project's own modules (pip does it for installed packages, not for an editable
 # install, and nothing is cached where PYTHONDONTWRITEBYTECODE is set): ~0.07 s of every cold start.
@@ -28,7 +31,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
