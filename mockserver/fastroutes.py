@@ -26,10 +26,10 @@ import orjson
 from connexion.exceptions import NonConformingResponseHeaders
 from connexion.middleware.response_validation import ResponseValidationOperation
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope
 
 from mockserver import auth, spec
-from mockserver.fastpath import call_handler
+from mockserver.fastpath import GetFastPath, call_handler
 from mockserver.fastvalidation import first_error
 from mockserver.settings import Settings
 
@@ -75,21 +75,13 @@ def match(path: str) -> tuple[Route, dict[str, str]] | None:
     return None
 
 
-class AreaFastPathMiddleware:
+class AreaFastPathMiddleware(GetFastPath):
+    """Every other area's GET list / retrieve."""
+
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.enabled = getattr(settings, "fast_path", True)
-        self.validate = settings.validate_responses
+        super().__init__(app, settings)
         if self.enabled:
             routes()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.enabled and scope["type"] == "http" and scope["method"] == "GET":
-            response = await self._try(scope, receive)
-            if response is not None:
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
     async def _try(self, scope: Scope, receive: Receive) -> Response | None:
         found = match(scope["path"])
