@@ -104,6 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings)
     backend = app.registry.get(None)  # type: ignore[attr-defined]  # built now, not on request 1
+    app.registry.freeze_large_world()  # type: ignore[attr-defined]
     release_free_memory()
     url = f"http://{settings.host}:{settings.port}"
     orders_path = spec.path_of("marketplace_orders_list")

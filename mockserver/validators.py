@@ -39,13 +39,19 @@ def _strict_constant(value: str) -> Any:
     raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
 
 
+# `json.loads(text, parse_constant=_strict_constant)` builds this decoder per call
+_DECODER = json.JSONDecoder(parse_constant=_strict_constant)
+
+
 def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
     """DRF JSONParser.parse: decode, `json.loads` with strict constants; errors -> ParseError."""
     if not raw:
         return {}
     try:
         text = raw.decode(encoding)
-        return json.loads(text, parse_constant=_strict_constant)
+        if text.startswith("\ufeff"):  # json.loads' own check, before it decodes a str
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except LookupError:
         raise ParseError(detail(f"JSON parse error - unknown encoding: {encoding}")) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

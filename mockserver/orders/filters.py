@@ -96,7 +96,9 @@ def path_uuid(url: str, prefix: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 class OrderIndex:
     """Uuids per indexed attribute value + the orders in `created` order (copy-on-write list:
-    a list handed to a reader is never mutated afterwards).
+    a list handed to a reader is never mutated afterwards; it is copied on the next change only
+    if it was handed out, so a stream of creates inserts in place instead of copying the whole
+    list per create: ~20 µs at 10k orders, ~200 µs at 100k).
 
     Memory: a value held by one order (every generated order has its own resource) maps to
     that order's uuid itself, not to a one-element set (216 bytes per order at 100k orders);
@@ -114,13 +116,27 @@ class OrderIndex:
     def __init__(self, orders: Iterable[Order] = ()) -> None:
         self.orders: dict[str, Order] = {}
         self.sets: dict[str, dict[str, str | set[str]]] = {a: {} for a in self.ATTRS}
-        self.by_created: list[Order] = []
+        self._by_created: list[Order] = []
+        self._shared = False  # `_by_created` handed out since the last copy
         self.version = 0  # any change (state, review, cost, membership)
         self.membership = 0  # orders added or removed
         self._sorted: dict[tuple[str, ...], tuple[int, list[Order]]] = {}
         for order in orders:
             self._add_sets(order)
-        self.by_created = sorted(self.orders.values(), key=_created_key)
+        self._by_created = sorted(self.orders.values(), key=_created_key)
+
+    @property
+    def by_created(self) -> list[Order]:
+        """The orders in created order; never mutated once handed out (see the class doc)."""
+        self._shared = True
+        return self._by_created
+
+    def _own_by_created(self) -> list[Order]:
+        """`_by_created`, copied first if a reader holds it: safe to mutate in place."""
+        if self._shared:
+            self._by_created = list(self._by_created)
+            self._shared = False
+        return self._by_created
 
     def _add_sets(self, order: Order) -> None:
         self.orders[order.uuid] = order
@@ -147,9 +163,7 @@ class OrderIndex:
 
     def add(self, order: Order) -> None:
         self._add_sets(order)
-        seq = list(self.by_created)
-        bisect.insort(seq, order, key=_created_key)
-        self.by_created = seq
+        bisect.insort(self._own_by_created(), order, key=_created_key)
         self.version += 1
         self.membership += 1
 
@@ -157,13 +171,12 @@ class OrderIndex:
         del self.orders[order.uuid]
         for attr, fn in self.ATTRS.items():
             self._discard_member(self.sets[attr], fn(order), order.uuid)
-        seq = list(self.by_created)
+        seq = self._own_by_created()
         i = bisect.bisect_left(seq, _created_key(order), key=_created_key)
         if i < len(seq) and seq[i] is order:
             del seq[i]
         else:  # pragma: no cover - defensive
-            seq = [o for o in seq if o is not order]
-        self.by_created = seq
+            self._by_created = [o for o in seq if o is not order]
         self.version += 1
         self.membership += 1
 
@@ -197,7 +210,7 @@ class OrderIndex:
         if ordering in (("state",), ("-state",)):
             seq = self._by_state(descending=ordering[0].startswith("-"))
         else:
-            seq = sort_orders(self.by_created, ordering, presorted=True)
+            seq = sort_orders(self._by_created, ordering, presorted=True)  # copies
         self._sorted[ordering] = (self.version, seq)
         return seq
 
@@ -206,7 +219,7 @@ class OrderIndex:
         """Bucket by state (DB integer order), each bucket in created order: a stable sort
         without the sort."""
         buckets: dict[str, list[Order]] = {state: [] for state in STATE_DB_INT}
-        for order in self.by_created:
+        for order in self._by_created:  # read at once, not kept
             buckets[order.state].append(order)
         states = sorted(STATE_DB_INT, key=STATE_DB_INT.__getitem__, reverse=descending)
         return [o for state in states for o in buckets[state]]

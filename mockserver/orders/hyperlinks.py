@@ -83,7 +83,7 @@ def _segments(path: str) -> list[str]:
 
 def _hex(text: str) -> str | None:
     """The URL regexes are `[a-f0-9]+` style: 32 lowercase hex only."""
-    if len(text) == 32 and all(c in "0123456789abcdef" for c in text):
+    if len(text) == 32 and not text.strip("0123456789abcdef"):  # nothing but those digits
         return text
     return None
 

@@ -63,6 +63,22 @@ from mockserver.orders.snapshot import export_world, import_world
 from mockserver.world.clock import Clock
 from mockserver.world.generate import NAMESPACE, plan_cost, slugify
 
+# `json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)`, the encoder built once
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+_NAMESPACE_SHA1 = hashlib.sha1(NAMESPACE.bytes, usedforsecurity=False)
+
+
+def uuid5_hex(name: str) -> str:
+    """`uuid.uuid5(NAMESPACE, name).hex` without building a UUID object (same bits: SHA-1 of
+    the namespace and the name, version 5, RFC 4122 variant), as `generate.entity_uuid`."""
+    digest = _NAMESPACE_SHA1.copy()
+    digest.update(name.encode())
+    raw = bytearray(digest.digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
 # Re-exported for callers that import the dataclasses from here.
 __all__ = [
     "ActionResult", "Attachment", "Category", "Customer", "Offering", "Order", "OrdersBackend",
@@ -673,22 +689,22 @@ class OrdersBackend:
         with self.lock:
             body = body_dict(data)
             project, offering, plan, fields = self._validate_create(user, body)
-            canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+            canonical = _CANONICAL_JSON.encode(body)
             digest = hashlib.sha256(f"{user.uuid}:{canonical}".encode()).hexdigest()[:32]
             k = self.create_counts.get(digest, 0)
-            order_uuid = uuid_mod.uuid5(NAMESPACE, f"{self.seed}:{user.uuid}:{canonical}:{k}").hex
+            order_uuid = uuid5_hex(f"{self.seed}:{user.uuid}:{canonical}:{k}")
             while order_uuid in self.index.orders:  # pragma: no cover - astronomically rare
                 k += 1
-                order_uuid = uuid_mod.uuid5(
-                    NAMESPACE, f"{self.seed}:{user.uuid}:{canonical}:{k}").hex
+                order_uuid = uuid5_hex(f"{self.seed}:{user.uuid}:{canonical}:{k}")
             self.create_counts[digest] = k + 1
             created = self.clock.created_for(order_uuid)
             attributes = fields["attributes"]
             name = attributes.get("name") if isinstance(attributes.get("name"), str) else ""
             order_type = fields["type"]
+            slug = slugify(name or order_uuid[:8])
             resource = Resource(
-                uuid=uuid_mod.uuid5(NAMESPACE, f"resource:{order_uuid}").hex,
-                key=f"api:{order_uuid}", name=name, slug=slugify(name or order_uuid[:8]),
+                uuid=uuid5_hex(f"resource:{order_uuid}"),
+                key=f"api:{order_uuid}", name=name, slug=slug,
                 offering=offering, project=project, plan=plan,
                 state=sm.RESOURCE_EFFECTS.get((order_type, sm.EXECUTING)) or "Creating",
                 limits=dict(fields["limits"]), attributes=dict(attributes),
@@ -699,7 +715,7 @@ class OrdersBackend:
                 state=sm.PENDING_CONSUMER, project=project, offering=offering,
                 resource=resource, created_by=user, plan=plan, attributes=attributes,
                 limits=fields["limits"], cost=plan_cost(plan, fields["limits"]),
-                slug=slugify(name or order_uuid[:8]), callback_url=fields["callback_url"],
+                slug=slug, callback_url=fields["callback_url"],
                 request_comment=fields["request_comment"], start_date=fields["start_date"],
             )
             self.resources[resource.uuid] = resource
