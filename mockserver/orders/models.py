@@ -13,7 +13,6 @@ import hashlib
 import json
 import pickle
 import threading
-import uuid as uuid_mod
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -361,7 +360,7 @@ class OrdersBackend:
     def _start_processing(self, order: Order) -> None:
         rules = sm.type_rules(order.offering.type)
         if rules.scope_type and order.scope_uuid is None:
-            order.scope_uuid = uuid_mod.uuid5(NAMESPACE, f"scope:{order.uuid}").hex
+            order.scope_uuid = uuid5_hex(f"scope:{order.uuid}")
             order.scope_type = rules.scope_type
         if not rules.auto_complete or self.process_delay is None:
             return
