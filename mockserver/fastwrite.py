@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import orjson
 from connexion.context import _context, _operation, _receive, _scope
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware.response_validation import ResponseValidationOperation
@@ -51,14 +52,16 @@ from connexion.spec import Specification
 from connexion.utils import is_nullable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver import spec
+from mockserver import fastvalidation, spec
 from mockserver.settings import Settings
 from mockserver.validators import (
     NO_BODY,
     VALIDATOR_MAP,
     DRFJSONBodyValidator,
+    ResponseBodyValidator,
     parse_json,
     parsed_body,
+    without_components,
 )
 
 HANDLERS = "mockserver.orders.responses"
@@ -305,14 +308,18 @@ class MemoResponseValidation(ResponseValidationOperation):
     """Connexion's response validation with its per-response lookups remembered per (status,
     Content-Type): the operation's response definition and schema, the required headers and
     whether the media type is one the operation produces. A failing check is left to
-    Connexion's own code, so it raises exactly what Connexion raises."""
+    Connexion's own code, so it raises exactly what Connexion raises.
+
+    A JSON body under our own validator (`validators.ResponseBodyValidator`) is checked here,
+    with the same compiled validator and the same buffering (nothing is sent before the whole
+    body passed), without a validator object and its closures per response; when the body does
+    not parse or does not conform, that validator itself raises (the same 500)."""
 
     def __init__(self, next_app: ASGIApp, **kwargs: Any) -> None:
         super().__init__(next_app, **kwargs)
-        self._memo: dict[tuple[int, bytes | None], tuple[Any, ...]] = {}
+        self._memo: dict[tuple[int, bytes | None], _Checks] = {}
 
-    def _checks(self, status: int, content_type: bytes | None, headers: list[Any]
-                ) -> tuple[Any, ...]:
+    def _checks(self, status: int, content_type: bytes | None, headers: list[Any]) -> _Checks:
         mime_type, encoding = self.extract_content_type(headers)
         if status < 400:
             self.validate_mime_type(mime_type)
@@ -321,32 +328,83 @@ class MemoResponseValidation(ResponseValidationOperation):
                              if v.get("required", False))
         validator_cls = self._validator_map["response"].get(mime_type)
         schema = self._operation.response_schema(str(status), mime_type)
-        return (required, definition, validator_cls, schema,
-                is_nullable(definition), encoding)
+        compiled = None
+        if validator_cls is ResponseBodyValidator:
+            compiled = fastvalidation.compiled(without_components(schema))
+        return _Checks(required, frozenset(r.encode("latin-1") for r in required), definition,
+                       validator_cls, schema, is_nullable(definition), encoding, compiled)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def wrapped_send(message: MutableMapping[str, Any]) -> None:
             nonlocal send
             if message["type"] == "http.response.start":
                 headers = message["headers"]
-                content_type = next((v for k, v in headers if k.lower() == b"content-type"),
-                                    None)
+                content_type = None
+                for k, v in headers:
+                    if k.lower() == b"content-type":
+                        content_type = v
+                        break
                 key = (message["status"], content_type)
                 checks = self._memo.get(key)
                 if checks is None:
                     checks = self._checks(message["status"], content_type, headers)
                     if len(self._memo) < 256:
                         self._memo[key] = checks
-                required, definition, validator_cls, schema, nullable, encoding = checks
-                if required and not required <= {k.decode("latin-1").lower()
-                                                  for k, _ in headers}:
-                    self.validate_required_headers(headers, definition)  # raises
-                if validator_cls is not None:
-                    send = validator_cls(scope, schema=schema, nullable=nullable,
-                                         encoding=encoding).wrap_send(send)
+                if checks.required and not checks.required_raw <= {k for k, _ in headers} \
+                        and not checks.required <= {k.decode("latin-1").lower()
+                                                    for k, _ in headers}:
+                    self.validate_required_headers(headers, checks.definition)  # raises
+                if checks.compiled is not None and scope["method"] != "HEAD":
+                    send = _validating_send(send, scope, checks)
+                elif checks.validator_cls is not None:
+                    send = checks.validator_cls(scope, schema=checks.schema,
+                                                nullable=checks.nullable,
+                                                encoding=checks.encoding).wrap_send(send)
             await send(message)
 
         await self.next_app(scope, receive, wrapped_send)
+
+
+@dataclass(frozen=True)
+class _Checks:
+    required: frozenset[str]  # required response headers, lower-case
+    required_raw: frozenset[bytes]  # the same as bytes (Starlette's header names)
+    definition: dict[str, Any]
+    validator_cls: Any
+    schema: Any
+    nullable: bool
+    encoding: str | None
+    compiled: Any  # the jsonschema_rs validator when validator_cls is ResponseBodyValidator
+
+
+def _validating_send(send: Send, scope: Scope, checks: _Checks) -> Send:
+    """`ResponseBodyValidator(...).wrap_send(send)` (Connexion's AbstractResponseBodyValidator
+    buffering, FastJSONResponseBodyValidator's parse and check) without building it."""
+    messages: list[MutableMapping[str, Any]] = []
+
+    async def send_(message: MutableMapping[str, Any]) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.start" or message.get("more_body", False):
+            return
+        raw = b"".join(m.get("body", b"") for m in messages)
+        body: Any = None
+        ok = True
+        if raw:
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                ok = False
+        if not ok or not (body is None and checks.nullable) and not checks.compiled.is_valid(body):
+            # let the validator itself raise its exception
+            validator = checks.validator_cls(scope, schema=checks.schema, nullable=checks.nullable,
+                                             encoding=checks.encoding)
+            parsed = validator._parse(iter([raw]))
+            if not (parsed is None and checks.nullable):
+                validator._validate(parsed)
+        while messages:
+            await send(messages.pop(0))
+
+    return send_
 
 
 _kwargs: ContextVar[dict[str, str]] = ContextVar("mockserver_fast_kwargs")
