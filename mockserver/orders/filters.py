@@ -10,6 +10,7 @@ cached until the next change.
 from __future__ import annotations
 
 import bisect
+import operator
 import uuid as uuid_mod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ UUID_PARAMS = ("project_uuid", "offering_uuid", "customer_uuid", "provider_uuid"
                "category_uuid", "resource_uuid", "parent_offering_uuid")
 
 
-def _created_key(o: Order) -> tuple[datetime, str]:
-    return (o.created, o.uuid)
+# (o.created, o.uuid), computed in C: it is called ~15 times per insertion and per sort item
+_created_key: Callable[[Order], tuple[datetime, str]] = operator.attrgetter("created", "uuid")
 
 
 def _nullable(value: Any) -> tuple[bool, Any]:
