@@ -8,6 +8,7 @@ import gc
 import json
 import uuid as uuid_mod
 import weakref
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,24 @@ def test_small_worlds_and_other_registries_are_never_frozen() -> None:
     assert not registry._frozen
     registry.reset(None)
     assert not registry._frozen
+
+
+def test_serve_freezes_a_large_world(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import uvicorn
+
+    from mockserver import cli
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app))
+    monkeypatch.setattr(registry_mod, "COLLECT_ABOVE", 40)  # 22 fixture + 20 generated orders
+    monkeypatch.setenv("WALDUR_MOCK_CACHE", "0")
+    frozen_before = gc.get_freeze_count()
+    try:
+        assert cli.main(["serve", "--orders", "20", "--port", "0"]) == 0
+        assert served and served[0].registry._frozen and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        if frozen_before:
+            gc.freeze()
+    capsys.readouterr()
