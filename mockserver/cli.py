@@ -96,7 +96,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient")
     settings = _settings(args)
-    with imports_frozen():
+    from mockserver.lazyimports import deferred
+
+    with imports_frozen(), deferred():  # deferred: what Connexion imports but serve never uses
         import uvicorn
 
         from mockserver import spec
