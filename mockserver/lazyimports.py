@@ -2,14 +2,14 @@
 
 Connexion imports, at its own import, four libraries for features the stub never serves:
 `starlette.testclient` (for `app.test_client()`; it pulls httpx, and httpx its command-line
-client's rich/click/pygments when installed), `httpx` (OAuth token introspection) and `requests`
-(`$ref`s to URLs). Together ~0.15 s of every cold start. Inside `deferred()`:
+client's rich/click/pygments when installed), `httpx` (OAuth token introspection), `requests`
+(`$ref`s to URLs) and Flask (`connexion.FlaskApp`). Together ~0.15 s of every cold start.
+Inside `deferred()`:
 
 * `import requests` / `import httpx` bind a stand-in module that imports the real one on its
   first attribute access (`requests.get(...)`), and forwards every access to it;
 * `from starlette.testclient import TestClient` takes a stand-in function that imports the real
-  module and builds the real client.
-
+  module and builds the real client;
 * `flask` looks uninstalled (`sys.modules["flask"] = None`): Connexion then takes its own
   "installed without the flask extra" branches (`connexion.FlaskApp` is its "please install"
   stub); the stub is an AsyncApp and never uses Flask.

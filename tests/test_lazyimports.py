@@ -155,6 +155,11 @@ def test_served_process_answers_every_layer() -> None:
         assert form.status_code == 415, form.text  # Connexion's content-type check
         assert form.json() == {"detail": 'Unsupported media type '
                                '"application/x-www-form-urlencoded" in request.'}
+        # no WebSocket support (`ws="none"`): an upgrade request is answered as plain HTTP
+        upgrade = httpx.get(f"{base}/api/marketplace-orders/", timeout=5, headers={
+            **auth, "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+        assert upgrade.status_code == 200 and upgrade.json() == orders.json()
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
