@@ -40,19 +40,18 @@ def build() -> Specification:
 
 
 @cache
-def _blob() -> bytes:
+def _cached() -> tuple[bytes, Specification]:
     return speccache.load_blob("connexion-spec", spec.spec_inputs(), build)
 
 
 def fresh() -> Specification:
     """A private copy of the resolved served spec (equal to `build()`)."""
-    return pickle.loads(_blob())  # noqa: S301 - pickled by this process or our cache
+    return pickle.loads(_cached()[0])  # noqa: S301 - pickled by this process or our cache
 
 
-@cache
 def shared() -> Specification:
     """One resolved copy for lookups that never change it (the fast paths' operations)."""
-    return fresh()
+    return _cached()[1]
 
 
 @contextmanager

@@ -69,21 +69,21 @@ def load(name: str, inputs: Iterable[Path], build: Callable[[], T]) -> T:
     return value
 
 
-def load_blob(name: str, inputs: Iterable[Path], build: Callable[[], object]) -> bytes:
-    """Like `load`, but the pickle itself (checked to unpickle): a caller that needs a private
-    copy of the value each time unpickles it again (~5 ms for the resolved spec)."""
+def load_blob(name: str, inputs: Iterable[Path], build: Callable[[], T]) -> tuple[bytes, T]:
+    """Like `load`, but also the pickle itself: a caller that needs a private copy of the value
+    each time unpickles the bytes again (~5 ms for the resolved spec)."""
     path = _entry(name, inputs)
     blob = _read(path)
     if blob is not None:
         try:
-            pickle.loads(blob)  # noqa: S301 - our own file, keyed on its inputs
-            return blob
+            return blob, pickle.loads(blob)  # noqa: S301 - our own file, keyed on its inputs
         except Exception as exc:  # noqa: BLE001 - a damaged entry: rebuild it
             log.warning("spec cache %s unreadable (%r): rebuilding", path, exc)
-    blob = pickle.dumps(build(), protocol=pickle.HIGHEST_PROTOCOL)
+    value = build()
+    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     if path is not None:
         _store(path, blob, name)
-    return blob
+    return blob, value
 
 
 def _entry(name: str, inputs: Iterable[Path]) -> Path | None:

@@ -79,8 +79,9 @@ def test_damaged_entry_unwritable_dir_and_off_only_cost_a_parse(
     assert speccache.load("t", [source], build) == {"a": 1}
     assert calls == [1] and pickle.loads(entry.read_bytes()) == {"a": 1}  # replaced
     entry.write_bytes(b"not a pickle")
-    assert pickle.loads(speccache.load_blob("t", [source], build)) == {"a": 1}
-    assert calls == [1, 1]
+    blob, value = speccache.load_blob("t", [source], build)
+    assert pickle.loads(blob) == value == {"a": 1} and calls == [1, 1]
+    assert speccache.load_blob("t", [source], build) == (blob, value) and calls == [1, 1]
 
     blocked = tmp_path / "file-not-dir"
     blocked.write_text("x")
@@ -113,12 +114,13 @@ def _same(a: Specification, b: Specification) -> None:
 def test_resolved_spec_from_cache_is_what_connexion_builds(
         cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     built = Specification.load(copy.deepcopy(spec.load_spec()))  # validated, as Connexion does
-    monkeypatch.setattr(resolvedspec, "_blob", resolvedspec._blob.__wrapped__)
+    monkeypatch.setattr(resolvedspec, "_cached", resolvedspec._cached.__wrapped__)
     first = resolvedspec.fresh()  # builds and stores
     assert len(list(cache_dir.glob("connexion-spec-*.pickle"))) == 1
     second = resolvedspec.fresh()  # from the cache
     _same(first, built)
     _same(second, built)
+    _same(resolvedspec.shared(), built)
     assert first is not second and first.spec["paths"] is not second.spec["paths"]
 
 
