@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mockserver.memory import untrack
 from mockserver.orders import statemachine as sm
 from mockserver.orders.entities import (
     Attachment,
@@ -110,6 +111,7 @@ class OrdersBackend:
         self.offerings = {o.uuid: o for o in world.offerings}
         self.plans = {p.uuid: p for o in world.offerings for p in o.plans}
         self.resources = {r.uuid: r for r in world.resources}
+        untrack(world.orders, world.resources)  # acyclic: no collector passes over them
         self.perms = PermissionIndex(world.grants)
         self.index = OrderIndex(world.orders)
         self.create_counts: dict[str, int] = dict(create_counts or {})
