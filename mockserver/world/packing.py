@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 from mockserver.orders.entities import Order, Resource, World
@@ -142,7 +142,7 @@ def _encode(cls: type, objects: list[Any], instants: _Instants,
                 columns.append((_RESOURCES, array("i", [at[id(v)] for v in values]).tobytes()))
             except KeyError:
                 raise _Unpackable(f"a {f.name} outside the world's list") from None
-        elif len(set(map(id, values))) <= 1:
+        elif all(map(is_, values, repeat(first))):
             columns.append((_SAME, first))
         elif (types := set(map(type, values))) <= {datetime, type(None)}:
             columns.append((_STAMPS, instants.encode(values)))
