@@ -8,8 +8,8 @@ the load (VmRSS 285 vs 209 MiB for a built world), and each object is restored f
 in Python (`dataclasses._dataclass_setstate`).
 
 Here the bulk is stored column-wise instead: per field of `Order` and `Resource`, either one
-shared value, a list of the values, timestamps as indexes into one table of instants (packed
-integers), or (an order's resource) indexes into the resource list. Loading rebuilds the
+shared value, a list of the values, timestamps as indexes into one table of instants (ISO
+texts), or (an order's resource) indexes into the resource list. Loading rebuilds the
 objects with `map(cls, *columns)` (the dataclass constructor, in C-level loops) and creates no
 per-object temporaries. Everything else in the world (users, projects, offerings, plans,
 grants...) is pickled as usual, in the same stream, so an order refers to the very same
@@ -27,16 +27,14 @@ import pickle
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import repeat
 from operator import attrgetter, is_
 from typing import Any
 
 from mockserver.orders.entities import Order, Resource, World
 
-_FORMAT = "waldur-mock-world-columns/1"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
+_FORMAT = "waldur-mock-world-columns/2"
 
 # column kinds
 _SAME, _VALUES, _STAMPS, _RESOURCES = 0, 1, 2, 3
@@ -85,8 +83,10 @@ class _Instants:
             out.append(at)
         return out.tobytes()
 
-    def packed(self) -> bytes:
-        return array("q", [(v - _EPOCH) // _US for v in self.table]).tobytes()
+    def packed(self) -> str:
+        """ISO 8601, comma-separated: `datetime.fromisoformat` reads them back ~3x faster than
+        any arithmetic from integers, and gives the same `UTC` tzinfo object."""
+        return ",".join(v.isoformat() for v in self.table)
 
 
 def dumps(world: World) -> bytes:
@@ -105,8 +105,8 @@ def loads(blob: bytes) -> World:
     fmt, shell, instants, (n_resources, resource_columns), (n_orders, order_columns) = data
     if fmt != _FORMAT:
         raise ValueError(f"unknown world layout {fmt!r}")
-    table: list[datetime | None] = list(map(
-        _EPOCH.__add__, map(timedelta, repeat(0), repeat(0), _int_array("q", instants))))
+    table: list[datetime | None] = (
+        list(map(datetime.fromisoformat, instants.split(","))) if instants else [])
     table.append(None)  # index -1
     resources = list(map(Resource, *_columns(resource_columns, n_resources, table, [])))
     orders = list(map(Order, *_columns(order_columns, n_orders, table, resources)))
