@@ -223,6 +223,32 @@ def test_index_with_single_and_shared_values_answers_like_a_scan() -> None:
     assert_index_matches(index, orders, keys)
 
 
+def test_index_tables_are_built_on_first_lookup_from_the_orders_as_they_are_then() -> None:
+    world = build_world(DOC, seed=2, orders=80)
+    orders = list(world.orders)
+    keys = {attr: {fn(o) for o in orders} for attr, fn in OrderIndex.ATTRS.items()}
+    index = OrderIndex(orders)
+    assert index.sets == {}  # nothing built at start-up
+    index.ids("state", ["done"])
+    assert list(index.sets) == ["state"]
+    gone, moved = orders.pop(5), orders[0]
+    index.remove(gone)  # before the other tables exist
+    old, moved.state = moved.state, "erred" if moved.state != "erred" else "done"
+    index.state_changed(moved, old)
+    index.add(gone)
+    orders.append(gone)
+    assert_index_matches(index, orders, keys)
+    assert set(index.sets) == set(OrderIndex.ATTRS)
+    index.remove(gone)  # and after
+    orders.remove(gone)
+    assert_index_matches(index, orders, keys)
+
+    own = [o for o in orders if o.resource.key.startswith("order:")]  # one order per resource
+    index = OrderIndex(own)
+    assert_index_matches(index, own, {"resource": {o.resource.uuid for o in own}})
+    assert all(isinstance(v, str) for v in index.sets["resource"].values())
+
+
 # ---------------------------------------------------------------------------------------------
 def test_collector_paused_restores_the_collector() -> None:
     assert gc.isenabled()
