@@ -13,8 +13,8 @@ texts), or (an order's resource) indexes into the resource list. Loading rebuild
 objects with `map(cls, *columns)` (the dataclass constructor, in C-level loops) and creates no
 per-object temporaries. Everything else in the world (users, projects, offerings, plans,
 grants...) is pickled as usual, in the same stream, so an order refers to the very same
-project or plan objects. Shared objects stay shared: equal-but-distinct values are kept
-distinct and identical ones identical (`tests/test_world_cache.py`).
+project or plan objects. Shared objects stay shared, distinct mutable ones distinct (equal
+instants may become one object: they are immutable); `tests/test_world_packing.py`.
 
 A world this layout cannot carry (an order or resource referred to from elsewhere, a
 timestamp that is not UTC) is pickled the plain way; `loads` reads both.
@@ -61,32 +61,29 @@ def _refers_to_bulk(root: object) -> bool:
 
 
 class _Instants:
-    """The distinct datetime objects of the columns, by identity, as one table."""
+    """The distinct instants of the columns, as one table. Equal instants become one object
+    (they are immutable; a generated world already shares them)."""
 
     def __init__(self) -> None:
-        self.position: dict[int, int] = {}
+        self.position: dict[datetime | None, int] = {None: -1}
         self.table: list[datetime] = []
 
     def encode(self, values: Sequence[datetime | None]) -> bytes:
-        out = array("i")
+        """Each value's index in the table (-1 for None), new instants appended (C-level
+        passes: this runs over every timestamp column of 100k orders)."""
+        if not set(map(attrgetter("tzinfo"), filter(None, values))) <= {UTC} or any(
+                map(attrgetter("fold"), filter(None, values))):
+            raise _Unpackable("a timestamp that is not plain UTC")
         position, table = self.position, self.table
-        for value in values:
-            if value is None:
-                out.append(-1)
-                continue
-            at = position.get(id(value))
-            if at is None:
-                if value.tzinfo is not UTC or value.fold:
-                    raise _Unpackable("a timestamp that is not plain UTC")
-                at = position[id(value)] = len(table)
-                table.append(value)
-            out.append(at)
-        return out.tobytes()
+        new = [v for v in dict.fromkeys(values) if v not in position]
+        position.update(zip(new, range(len(table), len(table) + len(new)), strict=True))
+        table.extend(new)
+        return array("i", map(position.__getitem__, values)).tobytes()
 
     def packed(self) -> str:
         """ISO 8601, comma-separated: `datetime.fromisoformat` reads them back ~3x faster than
         any arithmetic from integers, and gives the same `UTC` tzinfo object."""
-        return ",".join(v.isoformat() for v in self.table)
+        return ",".join(map(datetime.isoformat, self.table))
 
 
 def dumps(world: World) -> bytes:
@@ -120,7 +117,7 @@ def _dumps_columns(world: World) -> bytes:
     if not orders:
         raise _Unpackable("nothing to gain")
     instants = _Instants()
-    resource_at = {id(r): i for i, r in enumerate(resources)}
+    resource_at = {r: i for i, r in enumerate(resources)}  # eq=False: by identity
     resource_columns = _encode(Resource, resources, instants, {})
     order_columns = _encode(Order, orders, instants, {"resource": resource_at})
     shell = replace(world, resources=[], orders=[])
@@ -131,25 +128,28 @@ def _dumps_columns(world: World) -> bytes:
 
 
 def _encode(cls: type, objects: list[Any], instants: _Instants,
-            refs: dict[str, dict[int, int]]) -> list[tuple[int, Any]]:
+            refs: dict[str, dict[Any, int]]) -> list[tuple[int, Any]]:
     columns: list[tuple[int, Any]] = []
-    for f in fields(cls):
-        values = list(map(attrgetter(f.name), objects))
+    names = [f.name for f in fields(cls)]
+    # one pass over the objects, then transposed: ~2x faster than a pass per field
+    by_field = list(zip(*map(attrgetter(*names), objects), strict=True)) or [()] * len(names)
+    for name, values in zip(names, by_field, strict=True):
         first = values[0] if values else None
-        if f.name in refs:
-            at = refs[f.name]
+        if name in refs:
+            at = refs[name]
             try:
-                columns.append((_RESOURCES, array("i", [at[id(v)] for v in values]).tobytes()))
+                columns.append((_RESOURCES,
+                                array("i", map(at.__getitem__, values)).tobytes()))
             except KeyError:
-                raise _Unpackable(f"a {f.name} outside the world's list") from None
+                raise _Unpackable(f"a {name} outside the world's list") from None
         elif all(map(is_, values, repeat(first))):
             columns.append((_SAME, first))
         elif (types := set(map(type, values))) <= {datetime, type(None)}:
             columns.append((_STAMPS, instants.encode(values)))
         elif Order in types or Resource in types:
-            raise _Unpackable(f"{cls.__name__}.{f.name} refers to an order or resource")
+            raise _Unpackable(f"{cls.__name__}.{name} refers to an order or resource")
         else:
-            columns.append((_VALUES, values))
+            columns.append((_VALUES, list(values)))
     return columns
 
 
