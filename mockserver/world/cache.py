@@ -12,7 +12,7 @@ registry's reset snapshot relies on the same: tests/test_world_cache.py compares
 
 Used for worlds of `MIN_ORDERS` to `MAX_ORDERS` generated orders: smaller ones build in
 milliseconds (test suites build hundreds). The file stores orders and resources by columns
-(world/packing.py, ~260 bytes per order): a 100k world loads in ~0.5 s of CPU instead of a
+(world/packing.py, ~350 bytes per order): a 100k world loads in ~0.5 s of CPU instead of a
 ~3 s build, and takes less memory than a built one (a plain pickle of it took ~4x as long to
 load and left ~80 MiB more resident). `WALDUR_MOCK_CACHE_DIR` moves the cache;
 `WALDUR_MOCK_CACHE=0` turns it off.
@@ -37,7 +37,7 @@ log = logging.getLogger("mockserver.world.cache")
 
 MIN_ORDERS = 2_000
 MAX_ORDERS = 250_000
-KEEP = 8  # newest cache files kept (a 100k world is ~26 MiB)
+KEEP = 8  # newest cache files kept (a 100k world is ~33 MiB)
 _PACKAGE = Path(__file__).resolve().parent.parent
 # (agent/: the site agent's records are part of the world; its offering users are seeded at build)
 _SOURCES = ("world", "orders/entities.py", "orders/statemachine.py", "orders/permissions.py",
