@@ -63,6 +63,10 @@ def untrack(*groups: Iterable[object]) -> None:
 def _gc_untrack() -> Callable[[object], None] | None:
     if sys.implementation.name != "cpython":
         return None
-    import ctypes
+    try:
+        import ctypes
 
-    return ctypes.PYFUNCTYPE(None, ctypes.py_object)(("PyObject_GC_UnTrack", ctypes.pythonapi))
+        return ctypes.PYFUNCTYPE(None, ctypes.py_object)(
+            ("PyObject_GC_UnTrack", ctypes.pythonapi))
+    except (ImportError, AttributeError, OSError):  # a Python built without ctypes
+        return None
