@@ -140,8 +140,11 @@ class OrderIndex:
         return table
 
     def _build(self, attr: str) -> dict[str, str | set[str]]:
-        uuids = list(self.orders)
-        keys = list(map(self.ATTRS[attr], self.orders.values()))
+        # (callers hold `_building`; an add or remove running meanwhile changes `orders` first,
+        # then waits for the lock and applies itself to this table too: both ways consistent)
+        orders = list(self.orders.values())
+        uuids = list(map(_UUID, orders))
+        keys = list(map(self.ATTRS[attr], orders))
         distinct = set(keys)
         table: dict[str, str | set[str]] = {}
         if len(distinct) == len(keys):  # one order per value
