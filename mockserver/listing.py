@@ -181,10 +181,15 @@ class Ordering:
         return tuple(terms) or self.default
 
     def apply(self, items: Sequence[T], query: Sequence[tuple[str, str]]) -> list[T]:
+        """`items` sorted, in a new list; when there is nothing to sort, a list given is
+        returned as is (no copy: ~20 µs for 10k resources)."""
+        terms = self.terms(query)
+        if self.tiebreak is None and not terms and isinstance(items, list):
+            return items
         out = list(items)
         if self.tiebreak is not None:
             out.sort(key=self.tiebreak)
-        for term in reversed(self.terms(query)):  # stable sorts: the first term sorts last
+        for term in reversed(terms):  # stable sorts: the first term sorts last
             out.sort(key=self.keys[term.lstrip("-")], reverse=term.startswith("-"))
         return out
 

@@ -183,7 +183,7 @@ class Marketplace:
         self.service_providers = self._build_service_providers()
         self._scopes: dict[str, Scopes] = {}  # grants do not change at run time
         self._members: dict[str, frozenset[str]] = {}
-        self._by_created: tuple[int, list[Resource]] | None = None
+        self._by_created: tuple[int, tuple[Resource, ...]] | None = None
         self.provider_by_customer = {sp.customer.uuid: sp for sp in self.service_providers}
 
     def _build_service_providers(self) -> list[ServiceProvider]:
@@ -384,22 +384,24 @@ class Marketplace:
         # ResourceQuerySet.filter_for_service_consumer: the project or its organization
         return resource.project.uuid in s.project or resource.project.customer.uuid in s.customer
 
-    def visible_resources(self, user: User, view: str) -> list[Resource]:
-        """In `created` order."""
+    def visible_resources(self, user: User, view: str) -> Sequence[Resource]:
+        """In `created` order (read-only: the shared sorted tuple for a privileged user)."""
         everything = self._resources_by_created()
         if self.privileged(user):
             return everything
         return [r for r in everything if self.resource_visible(user, r, view)]
 
-    def _resources_by_created(self) -> list[Resource]:
-        """Resources are only ever added and their `created` never changes: the sorted list
-        stays valid until the table grows (a copy is handed out)."""
+    def _resources_by_created(self) -> tuple[Resource, ...]:
+        """Resources are only ever added and their `created` never changes: the sorted tuple
+        stays valid until the table grows (immutable, so it is handed out as is: copying 10k
+        references cost ~20 µs a request)."""
         with self.lock:  # the orders backend adds resources under the same lock
             cached = self._by_created
             if cached is None or cached[0] != len(self.resources):
                 cached = self._by_created = (len(self.resources),
-                                             sorted(self.resources.values(), key=_created))
-            return list(cached[1])
+                                             tuple(sorted(self.resources.values(),
+                                                          key=_created)))
+            return cached[1]
 
     def resources_list(self, user: User, query: Query, view: str = "consumer"
                        ) -> list[Resource]:
