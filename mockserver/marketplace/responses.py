@@ -54,15 +54,21 @@ def _provider_offering(o: Offering, counts: Mapping[str, int], links: Links) -> 
 RESOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(Resource))
 
 
-_RESOURCE_VALUES = operator.attrgetter(*RESOURCE_FIELDS)
+# The container fields (a dict or list by default) are copied into the stamp; the others are
+# compared as they are. Two C calls and a short comprehension: ~4x cheaper than a Python loop
+# over every field.
+_CONTAINER_FIELDS = tuple(f.name for f in dataclasses.fields(Resource)
+                          if f.default_factory in (dict, list))
+_PLAIN_VALUES = operator.attrgetter(*(n for n in RESOURCE_FIELDS if n not in _CONTAINER_FIELDS))
+_CONTAINER_VALUES = operator.attrgetter(*_CONTAINER_FIELDS)
 
 
 def resource_stamp(r: Resource) -> tuple[Any, ...]:
     """The resource's current values (compared with ==; containers copied, so that a change in
-    place is seen too): its rendering is remembered until one of them changes. (One C call
-    for the values and one comprehension: a page of 10 resources costs ~10 µs instead of ~40.)"""
-    return tuple([dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
-                  for v in _RESOURCE_VALUES(r)])
+    place is seen too): its rendering is remembered until one of them changes."""
+    return (_PLAIN_VALUES(r),
+            tuple([dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
+                   for v in _CONTAINER_VALUES(r)]))
 
 
 def _resource(r: Resource, user: User, links: Links, view: str) -> Entry:
