@@ -231,7 +231,7 @@ class Marketplace:
                 or offering.uuid in s.offering)
 
     def _offerings(self, items: list[Offering], query: Query, operation_id: str
-                   ) -> list[Offering]:
+                   ) -> Sequence[Offering]:
         def orderable_by(customer_uuid: str | None) -> Callable[[Offering], bool]:
             return lambda o: customer_uuid is not None and (
                 o.shared or o.customer.uuid == customer_uuid)
@@ -269,7 +269,7 @@ class Marketplace:
             filters.errors[name] = ["Enter a valid UUID."]
         return hex_
 
-    def public_offerings(self, user: User, query: Query) -> list[Offering]:
+    def public_offerings(self, user: User, query: Query) -> Sequence[Offering]:
         items = [o for o in self.world.offerings if self.public_visible(user, o)]
         return self._offerings(items, query, "marketplace_public_offerings_list")
 
@@ -282,7 +282,7 @@ class Marketplace:
         offering = self.public_offering(user, uuid)
         return lookup({p.uuid: p for p in offering.plans}, plan_uuid, "Plan")
 
-    def provider_offerings(self, user: User, query: Query) -> list[Offering]:
+    def provider_offerings(self, user: User, query: Query) -> Sequence[Offering]:
         items = [o for o in self.world.offerings if self.provider_visible(user, o)]
         return self._offerings(items, query, "marketplace_provider_offerings_list")
 
@@ -290,7 +290,7 @@ class Marketplace:
         return lookup(self.offerings, uuid, "Offering", lambda o: self.provider_visible(user, o))
 
     # -- plans (provider view) ---------------------------------------------------------------
-    def provider_plans(self, user: User, query: Query) -> list[Plan]:
+    def provider_plans(self, user: User, query: Query) -> Sequence[Plan]:
         """In catalogue order (offerings, then their plans)."""
         items = [p for o in self.world.offerings if self.provider_visible(user, o)
                  for p in o.plans]
@@ -309,7 +309,7 @@ class Marketplace:
         return counts
 
     # -- categories ------------------------------------------------------------------------
-    def categories_list(self, user: User, query: Query) -> list[Category]:
+    def categories_list(self, user: User, query: Query) -> Sequence[Category]:
         def of_provider(customer_uuid: str) -> Callable[[Category], bool]:
             return lambda c: any(o.category is c and o.customer.uuid == customer_uuid
                                  for o in self.world.offerings)
@@ -357,7 +357,7 @@ class Marketplace:
         return [PLUGINS.get(t, Plugin(t)) for t in sorted(types)]
 
     # -- service providers -----------------------------------------------------------------
-    def service_providers_list(self, user: User, query: Query) -> list[ServiceProvider]:
+    def service_providers_list(self, user: User, query: Query) -> Sequence[ServiceProvider]:
         filters = (Filters(query)
                    .uuids("customer_uuid", lambda sp: sp.customer.uuid)
                    .text("name", lambda sp: sp.customer.name)
@@ -404,7 +404,7 @@ class Marketplace:
             return cached[1]
 
     def resources_list(self, user: User, query: Query, view: str = "consumer"
-                       ) -> list[Resource]:
+                       ) -> Sequence[Resource]:
         filters = (Filters(query)
                    .choices("state", lambda r: r.state, spec.enum_values("ResourceState"))
                    .uuids("offering_uuid", lambda r: r.offering.uuid, many=True)

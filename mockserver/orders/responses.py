@@ -125,7 +125,8 @@ class Req:
     @property
     def query(self) -> list[tuple[str, str]]:
         if self._query is None:
-            self._query = parse_qsl(self.query_string, keep_blank_values=True)
+            raw = self.scope.get("query_string", b"")
+            self._query = parse_qsl(self.query_string, keep_blank_values=True) if raw else []
         return self._query
 
     def multi(self) -> dict[str, list[str]]:
