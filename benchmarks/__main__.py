@@ -82,15 +82,18 @@ def verdicts(
         for scenario in tp.scenarios:
             if scenario.startswith(("GET ", "HEAD ")) and scenario not in (
                     "GET list", "GET retrieve") and "?" not in scenario:
-                stub_r, other = _r(tp, judged, scenario), _r(tp, throughput.CEILING, scenario)
-                need = 0.50  # issue 10: the new reads serve at least half the ceiling
-                if stub_r is None or other is None:
-                    out.append(Verdict(f"{scenario}: >= {need:g} x Starlette ceiling",
-                                       "not measured", None))
-                    continue
-                ratio = stub_r.rps / other.rps
-                out.append(Verdict(f"{scenario} ({judged}): >= {need:g} x Starlette ceiling",
-                                   f"{ratio:.2f}", ratio >= need))
+                # issue 14: the neighbourhood's reads meet the same targets as the orders' reads
+                stub_r = _r(tp, judged, scenario)
+                for base, need, label in ((throughput.PRISM_STATIC, 6.0, "x Prism static"),
+                                          (throughput.CEILING, 0.60, "x Starlette ceiling")):
+                    other = _r(tp, base, scenario)
+                    if stub_r is None or other is None:
+                        out.append(Verdict(f"{scenario}: >= {need:g} {label}", "not measured",
+                                           None))
+                        continue
+                    ratio = stub_r.rps / other.rps
+                    out.append(Verdict(f"{scenario} ({judged}): >= {need:g} {label}",
+                                       f"{ratio:.2f}", ratio >= need))
         cold = tp.cold_start.get(throughput.STUB)
         if cold is not None and not any(r.orders == orders for r in sc or ()):
             out.append(Verdict(f"cold start with {orders:,} orders < 0.5 s (one-shot)",

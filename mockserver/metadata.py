@@ -146,8 +146,10 @@ def field_type(schema: dict[str, Any]) -> str:
 
 def field_info(name: str | None, schema: dict[str, Any], required: bool) -> dict[str, Any]:
     schema = _resolve(schema)
-    info: dict[str, Any] = {"type": field_type(schema), "required": required,
-                            "read_only": False}
+    kind = field_type(schema)
+    if kind == "url" and name is not None and not name.endswith("url"):
+        kind = "field"  # a hyperlinked relation (DRF: RelatedField -> "field"), not a URLField
+    info: dict[str, Any] = {"type": kind, "required": required, "read_only": False}
     if name is not None:
         info["label"] = schema.get("title") or name.replace("_", " ").capitalize()
     for drf, keyword in (("min_length", "minLength"), ("max_length", "maxLength"),

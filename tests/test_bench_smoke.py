@@ -205,3 +205,23 @@ def test_contract_summary_extraction() -> None:
     assert contract.summarise(out) == "phases: examples 10, fuzzing 20; 3 failures"
     assert contract.summarise("phases: examples 1\n") == "phases: examples 1; 0 failures"
     assert contract.summarise("", "boom\n") == "boom"
+
+
+def test_new_area_reads_are_judged_like_the_orders_reads() -> None:
+    """Issue 14: every other GET of the bench needs >= 6x Prism static and >= 0.6x the ceiling."""
+    def r(rps: float) -> wrk.WrkResult:
+        return wrk.WrkResult(100, 1.0, rps, 1.0, 2.0, 3.0)
+
+    tp = throughput.Result(scenarios=["GET users/me", "GET categories"])
+    tp.results = {
+        throughput.STUB: {"GET users/me": r(610), "GET categories": r(590)},
+        throughput.CEILING: {"GET users/me": r(1000), "GET categories": r(1000)},
+        throughput.PRISM_STATIC: {"GET users/me": r(100), "GET categories": r(99)},
+    }
+    judged = {v.target: v.met for v in verdicts(tp, None) if v.met is not None}
+    assert judged == {
+        "GET users/me (stub): >= 6 x Prism static": True,
+        "GET users/me (stub): >= 0.6 x Starlette ceiling": True,
+        "GET categories (stub): >= 6 x Prism static": False,
+        "GET categories (stub): >= 0.6 x Starlette ceiling": False,
+    }

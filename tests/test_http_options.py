@@ -31,8 +31,10 @@ def test_collection_answers_order_list_with_the_create_fields(api: Any) -> None:
     # every writable field of the spec's create body, in its order, required as it says
     assert list(post) == list(spec.request_properties("marketplace_orders_create",
                                                       "application/json"))
-    assert post["project"] == {"type": "url", "required": True, "read_only": False,
+    # hyperlinked relations are DRF's `field`; a URLField is `url`
+    assert post["project"] == {"type": "field", "required": True, "read_only": False,
                                "label": "Project"}
+    assert post["offering"]["type"] == post["plan"]["type"] == "field"
     assert post["plan"]["required"] is False
     assert post["limits"]["type"] == "nested object"
     assert post["limits"]["child"]["type"] == "integer"
