@@ -66,9 +66,13 @@ _CONTAINER_VALUES = operator.attrgetter(*_CONTAINER_FIELDS)
 def resource_stamp(r: Resource) -> tuple[Any, ...]:
     """The resource's current values (compared with ==; containers copied, so that a change in
     place is seen too): its rendering is remembered until one of them changes."""
-    return (_PLAIN_VALUES(r),
-            tuple([dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
-                   for v in _CONTAINER_VALUES(r)]))
+    containers = _CONTAINER_VALUES(r)
+    try:
+        copies = tuple(map(dict.copy, containers))  # all dicts, as declared: in C
+    except TypeError:  # one is not a dict: the same snapshot, the slow way
+        copies = tuple([dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list)
+                        else v for v in containers])
+    return (_PLAIN_VALUES(r), copies)
 
 
 def _resource(r: Resource, user: User, links: Links, view: str) -> Entry:
