@@ -45,6 +45,7 @@ class Row:
     results: dict[str, wrk.WrkResult] = field(default_factory=dict)
     cold_start_median_s: float = float("nan")  # of `Options.spawns` more spawns
     cold_starts: list[float] = field(default_factory=list)
+    cold_start_cpu_median_s: float = float("nan")  # processor time of the same spawns
 
 
 def status_mb(pid: int, key: str) -> float:
@@ -74,15 +75,15 @@ def few_filter(port: int, headers: dict[str, str], page: list[dict[str, Any]]) -
 
 
 def spawn_cold_starts(n: int, headers: dict[str, str], count: int, cpu: int | None,
-                      workdir: Path) -> list[float]:
+                      workdir: Path) -> list[tuple[float, float]]:
     """`count` spawns of the stub with `n` orders, one at a time (nothing else of ours
-    running), each stopped once it answered its first 200: their cold starts."""
+    running), each stopped once it answered its first 200: their cold starts (wall, CPU)."""
     out = []
     for _ in range(count):
         port = procs.free_port()
         with procs.Server(stub.serve_argv(port, n), port, stub.LIST, headers, cpu=cpu,
                           log=workdir / f"spawn-{n}.log", start_timeout=600) as s:
-            out.append(s.cold_start_s)
+            out.append((s.cold_start_s, s.cold_start_cpu_s))
     return out
 
 
@@ -94,12 +95,13 @@ def run(opts: Options) -> list[Row]:
     headers = stub.auth(stub.token())
     rows: list[Row] = []
     paths: list[dict[str, str]] = []
-    medians: dict[int, list[float]] = {}
+    medians: dict[int, list[tuple[float, float]]] = {}
     for n in opts.sizes:  # before any server of this part runs: undisturbed
         if opts.spawns:
             print(f"[{opts.spawns} cold starts with {n:,} orders]", flush=True)
             medians[n] = spawn_cold_starts(n, headers, opts.spawns, scpu, opts.workdir)
-            print("  " + ", ".join(f"{t:.2f}" for t in medians[n]) + " s", flush=True)
+            print("  " + ", ".join(f"{t:.2f}" for t, _ in medians[n]) + " s (CPU "
+                  + ", ".join(f"{c:.2f}" for _, c in medians[n]) + " s)", flush=True)
     with ExitStack() as stack:
         servers = []
         for n in opts.sizes:
@@ -120,8 +122,9 @@ def run(opts: Options) -> list[Row]:
                 "GET retrieve": f"{stub.LIST}{page[0]['uuid']}/",
             })
             if medians.get(n):
-                row.cold_starts = medians[n]
-                row.cold_start_median_s = statistics.median(medians[n])
+                row.cold_starts = [t for t, _ in medians[n]]
+                row.cold_start_median_s = statistics.median(row.cold_starts)
+                row.cold_start_cpu_median_s = statistics.median(c for _, c in medians[n])
             rows.append(row)
             print(f"  cold start {row.cold_start_s:.2f} s, RSS {row.rss_mb:.0f} MiB, "
                   f"{row.total:,} orders visible", flush=True)
@@ -165,9 +168,9 @@ def tables(rows: list[Row]) -> tuple[list[list[str]], list[list[str]]]:
             ratios.append("-" if res is None or b is None else f"{res.p50_ms / b.p50_ms:.2f}")
         lat.append([f"{r.orders:,}", *cells, *ratios])
     mem = [["orders", "orders visible", "cold start s (one-shot)", "cold start s (median)",
-            "VmRSS MiB", "VmHWM MiB", "few-match filter"]]
+            "VmRSS MiB", "VmHWM MiB", "few-match filter", "cold start CPU s (median)"]]
     for r in rows:
-        median = r.cold_start_median_s
+        median, cpu = r.cold_start_median_s, r.cold_start_cpu_median_s
         mem.append([
             f"{r.orders:,}",
             f"{r.total:,}",
@@ -176,5 +179,6 @@ def tables(rows: list[Row]) -> tuple[list[list[str]], list[list[str]]]:
             f"{r.rss_mb:.0f}",
             f"{r.peak_mb:.0f}",
             f"?{r.rare_filter} ({r.rare_matches:,} match)",
+            "-" if cpu != cpu else f"{cpu:.2f}",
         ])
     return lat, mem

@@ -96,7 +96,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient")
     settings = _settings(args)
-    with imports_frozen():
+    from mockserver.lazyimports import deferred
+
+    with imports_frozen(), deferred():  # deferred: what Connexion imports but serve never uses
         import uvicorn
 
         from mockserver import spec
@@ -119,7 +121,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     served, logged = serve_with_access_log(app, args.access_log, args.log_level)
     try:
         uvicorn.run(served, host=settings.host, port=settings.port, log_level=args.log_level,
-                    access_log=False)
+                    access_log=False,  # written by mockserver.accesslog (same lines)
+                    ws="none")  # no WebSocket routes: spares importing a WebSocket library
     finally:
         if logged is not None:
             logged.flush()

@@ -20,7 +20,6 @@ and many clients' GETs carry `Content-Type: application/json`): that header is a
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from collections.abc import Callable
@@ -33,11 +32,10 @@ from connexion.exceptions import NonConformingResponseHeaders
 from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.operations import OpenAPIOperation
 from connexion.resolver import RelativeResolver
-from connexion.spec import Specification
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver import auth, spec
+from mockserver import auth, resolvedspec
 from mockserver.fastvalidation import compiled, first_error
 from mockserver.orders import responses
 from mockserver.orders.responses import CachedJSONResponse
@@ -56,19 +54,10 @@ JSON = b"application/json"
 
 
 @cache
-def _specification() -> Specification:
-    """The served spec, resolved as Connexion resolves it (once: ~50 ms for every area)."""
-    from mockserver.app import _trusted_spec
-
-    with _trusted_spec():
-        return Specification.load(copy.deepcopy(spec.load_spec()))
-
-
-@cache
 def _operation_of(path: str) -> OpenAPIOperation:
     """The resolved Connexion operation of GET `path` (as Connexion builds it from the spec)."""
     return OpenAPIOperation.from_spec(
-        _specification(), path=path, method="get",
+        resolvedspec.shared(), path=path, method="get",
         resolver=RelativeResolver("mockserver.orders.responses"),
     )
 

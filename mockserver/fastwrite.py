@@ -32,7 +32,6 @@ opt in with one line). `Settings.fast_path = False` turns this off as well (test
 
 from __future__ import annotations
 
-import copy
 import importlib
 import inspect
 import re
@@ -47,11 +46,10 @@ from connexion.datastructures import MediaTypeDict
 from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.operations import OpenAPIOperation
 from connexion.resolver import RelativeResolver
-from connexion.spec import Specification
 from connexion.utils import is_nullable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver import spec
+from mockserver import resolvedspec, spec
 from mockserver.settings import Settings
 from mockserver.validators import (
     NO_BODY,
@@ -88,14 +86,6 @@ class Route:
     methods: dict[str, FastOperation | None]  # None: declared, not servable here
 
 
-@cache
-def _specification() -> Specification:
-    from mockserver.app import _trusted_spec
-
-    with _trusted_spec():
-        return Specification.load(copy.deepcopy(spec.load_spec()))
-
-
 def _security(op: OpenAPIOperation) -> tuple[bool, Callable[[str], Any] | None, bytes]:
     """(servable, apikey function or None, header name) for the operation's security."""
     requirements = op.security or []
@@ -129,7 +119,7 @@ def _fast_operation(path: str, method: str, op_spec: dict[str, Any]) -> FastOper
     function = getattr(module, op_spec.get("operationId", ""), None)
     if function is None:
         return None
-    op = OpenAPIOperation.from_spec(_specification(), path=path, method=method,
+    op = OpenAPIOperation.from_spec(resolvedspec.shared(), path=path, method=method,
                                     resolver=RelativeResolver(HANDLERS))
     params = tuple(re.findall(r"\{([^}]+)\}", path))
     declared = {p["name"]: p for p in op.parameters if p["in"] == "path"}

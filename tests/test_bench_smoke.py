@@ -137,6 +137,9 @@ def test_tables_and_verdicts_from_results() -> None:
             for n, mb, p50 in ((1000, 80.0, 1.0), (100_000, 350.0, 2.0))]
     lat_s, mem = scale.tables(rows)
     assert lat_s[2][-1] == "2.00" and mem[2][4] == "350" and mem[2][3] == "-"
+    assert mem[0][-1] == "cold start CPU s (median)" and mem[2][-1] == "-"
+    rows[0].cold_start_cpu_median_s = 0.41
+    assert scale.tables(rows)[1][1][-1] == "0.41"
     # list: 10x Prism (>= 6), 0.5x ceiling (< 0.6); retrieve: 3x, 0.3x; cold start 0.8 s
     # (> 0.5); 2x slower; 350 MB; 100k cold start 0.5 s (< 2, one-shot: no median)
     met = [v.met for v in verdicts(tp, rows)]
@@ -186,6 +189,7 @@ def _stub_available() -> bool:
 def test_scale_and_plan_against_a_tiny_stub(tmp_path: Path) -> None:
     rows = scale.run(scale.Options(sizes=(20,), wrk_path=None, workdir=tmp_path))
     assert rows[0].total >= 20 and rows[0].rss_mb > 10 and rows[0].cold_start_s > 0
+    assert 0 < rows[0].cold_start_cpu_median_s < 60  # the servers' own processor time
     assert rows[0].rare_matches >= 1
     port = procs.free_port()
     tok = stub.token()

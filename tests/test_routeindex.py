@@ -33,8 +33,8 @@ PATHS = _paths()
 def _linear_operation(matcher: OperationMatcher, method: str, path: str) -> str | None:
     wanted = "GET" if method == "HEAD" else method
     fallback = None
-    for route_method, pattern, operation_id in matcher._routes:
-        if pattern.match(path):
+    for route_method, _prefix, pattern, operation_id in matcher._routes:
+        if re.match(pattern, path):
             if route_method == method:
                 return operation_id
             if route_method == wanted and fallback is None:
@@ -44,7 +44,7 @@ def _linear_operation(matcher: OperationMatcher, method: str, path: str) -> str 
 
 def _linear_route(path: str) -> tuple[str, dict[str, str]] | None:
     for route in fastroutes.routes():
-        found = route.regex.match(path)
+        found = re.match(route.pattern, path)
         if found is not None:
             return route.template, dict(zip(route.params, found.groups(), strict=True))
     return None
@@ -80,7 +80,7 @@ def test_the_path_sample_has_teeth() -> None:
 
     def first(index: RouteIndex, path: str) -> str | None:
         for route in index.candidates(path):
-            if route.regex.match(path):
+            if re.match(route.pattern, path):
                 return route.template
         return None
 
