@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 
 @contextmanager
@@ -37,3 +39,34 @@ def release_free_memory() -> None:
     except (OSError, AttributeError):  # musl and other libcs
         return
     trim(0)
+
+
+def untrack(*groups: Iterable[object]) -> None:
+    """Take these objects off the cyclic garbage collector's lists (CPython; elsewhere a no-op).
+
+    For a world's orders and resources: they are in no reference cycle (an order points at its
+    resource, project, offering, plan and users; nothing points back at an order or resource
+    except the world's and the backend's containers), so reference counting alone frees them
+    when their world goes, and the collector only ever traversed them for nothing: 0.3-0.4 s
+    of a 100k-order cold start for the one collection after the build, 0.7 s for every full
+    collection while serving. A cycle through an untracked object would only leak, never
+    crash; new orders created through the API stay tracked.
+    """
+    untrack_one = _gc_untrack()
+    if untrack_one is None:
+        return
+    for objects in groups:
+        deque(map(untrack_one, objects), maxlen=0)  # ~0.3 us per object, in C loops
+
+
+@cache
+def _gc_untrack() -> Callable[[object], None] | None:
+    if sys.implementation.name != "cpython":
+        return None
+    try:
+        import ctypes
+
+        return ctypes.PYFUNCTYPE(None, ctypes.py_object)(
+            ("PyObject_GC_UnTrack", ctypes.pythonapi))
+    except (ImportError, AttributeError, OSError):  # a Python built without ctypes
+        return None

@@ -52,8 +52,8 @@ class BackendRegistry:
     The first backend is built from seed + fixtures and nothing else is kept, so startup pays
     for no snapshot (it used to export a JSON-able copy of the world: +0.3 s at 10k orders,
     +311 MiB at 100k). The first reset or new session builds a fresh world once more and keeps
-    it as pickle bytes (`OrdersBackend.snapshot`, ~0.65 KiB per order); every later one loads
-    those bytes, which is the same world as a rebuild from seed + fixtures, only cheaper.
+    it as pickle bytes (`OrdersBackend.snapshot`, by columns: ~0.35 KiB per order); every later
+    one loads those bytes, which is the same world as a rebuild from seed + fixtures, only cheaper.
     """
 
     def __init__(

@@ -141,6 +141,50 @@ def test_changing_one_order_changes_no_other_order_or_resource(snapshot: bool) -
         assert [resource[k] for k in DICTS] == [was[k] for k in DICTS]
 
 
+def test_agent_writes_to_one_resource_leave_the_shared_empty_dicts_alone() -> None:
+    """Generated resources share one empty `backend_metadata` and `current_usages` dict (200k
+    dicts fewer at 100k orders); the site agent's writes assign new dicts."""
+    from mockserver.agent.resources import set_backend_metadata
+    from mockserver.agent.usages import set_usage
+
+    b = generated_backend(120)
+    staff = next(u for u in b.world.users if u.is_staff)
+    resources = [o.resource for o in generated(b)]
+    assert all(r.backend_metadata is SHARED_EMPTY and r.current_usages is SHARED_EMPTY
+               for r in resources)
+    first = resources[0]
+    usage_target = next(r for r in resources[1:] if r.offering.components)
+    set_backend_metadata(b, staff, first.uuid, {"backend_metadata": {"k": "v"}})
+    ctype = usage_target.offering.components[0].type
+    set_usage(b, staff, {"resource": usage_target.uuid,
+                         "usages": [{"type": ctype, "amount": "3"}]})
+    assert first.backend_metadata == {"k": "v"}
+    assert ctype in usage_target.current_usages
+    assert SHARED_EMPTY == {}
+    untouched = [r for r in resources if r is not first and r is not usage_target]
+    assert untouched and all(r.backend_metadata == {} and r.current_usages == {}
+                             for r in untouched)
+
+
+def test_a_backend_takes_its_worlds_orders_and_resources_off_the_collector() -> None:
+    """memory.untrack: the collector never walks them, and they are still freed with their
+    world (nothing refers back to them: reference counting is enough)."""
+    import weakref
+
+    class Probe:
+        pass
+
+    b = generated_backend(50)
+    orders = list(b.orders.values())
+    assert not any(gc.is_tracked(o) or gc.is_tracked(o.resource) for o in orders)
+    probe = Probe()
+    orders[0].attributes = {**orders[0].attributes, "probe": probe}
+    gone = weakref.ref(probe)
+    del b, orders, probe
+    gc.collect()
+    assert gone() is None
+
+
 # ---------------------------------------------------------------------------------------------
 def scan(orders: list[Order], attr: str, key: str) -> set[str]:
     return {o.uuid for o in orders if OrderIndex.ATTRS[attr](o) == key}
@@ -177,6 +221,32 @@ def test_index_with_single_and_shared_values_answers_like_a_scan() -> None:
     old, moved.state = moved.state, "erred" if moved.state != "erred" else "done"
     index.state_changed(moved, old)
     assert_index_matches(index, orders, keys)
+
+
+def test_index_tables_are_built_on_first_lookup_from_the_orders_as_they_are_then() -> None:
+    world = build_world(DOC, seed=2, orders=80)
+    orders = list(world.orders)
+    keys = {attr: {fn(o) for o in orders} for attr, fn in OrderIndex.ATTRS.items()}
+    index = OrderIndex(orders)
+    assert index.sets == {}  # nothing built at start-up
+    index.ids("state", ["done"])
+    assert list(index.sets) == ["state"]
+    gone, moved = orders.pop(5), orders[0]
+    index.remove(gone)  # before the other tables exist
+    old, moved.state = moved.state, "erred" if moved.state != "erred" else "done"
+    index.state_changed(moved, old)
+    index.add(gone)
+    orders.append(gone)
+    assert_index_matches(index, orders, keys)
+    assert set(index.sets) == set(OrderIndex.ATTRS)
+    index.remove(gone)  # and after
+    orders.remove(gone)
+    assert_index_matches(index, orders, keys)
+
+    own = [o for o in orders if o.resource.key.startswith("order:")]  # one order per resource
+    index = OrderIndex(own)
+    assert_index_matches(index, own, {"resource": {o.resource.uuid for o in own}})
+    assert all(isinstance(v, str) for v in index.sets["resource"].values())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mockserver.memory import untrack
 from mockserver.orders import statemachine as sm
 from mockserver.orders.entities import (
     Attachment,
@@ -60,6 +61,7 @@ from mockserver.orders.hyperlinks import detail_from_path, hyperlink_field, plan
 from mockserver.orders.permissions import ACTION_RULES, PermissionIndex, allowed
 from mockserver.orders.rendercache import RenderCache
 from mockserver.orders.snapshot import export_world, import_world
+from mockserver.world import packing
 from mockserver.world.clock import Clock
 from mockserver.world.generate import NAMESPACE, plan_cost, slugify
 
@@ -110,6 +112,7 @@ class OrdersBackend:
         self.offerings = {o.uuid: o for o in world.offerings}
         self.plans = {p.uuid: p for o in world.offerings for p in o.plans}
         self.resources = {r.uuid: r for r in world.resources}
+        untrack(world.orders, world.resources)  # acyclic: no collector passes over them
         self.perms = PermissionIndex(world.grants)
         self.index = OrderIndex(world.orders)
         self.create_counts: dict[str, int] = dict(create_counts or {})
@@ -165,12 +168,13 @@ class OrdersBackend:
             policy = {"process_delay": self.process_delay,
                       "max_attachment_bytes": self.max_attachment_bytes,
                       "create_counts": dict(self.create_counts)}
-            return pickle.dumps((self.world, policy), protocol=pickle.HIGHEST_PROTOCOL)
+            return pickle.dumps((packing.dumps(self.world), policy),
+                                protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def from_snapshot(cls, blob: bytes) -> OrdersBackend:
         world, policy = pickle.loads(blob)  # noqa: S301 - our own bytes, never a client's
-        return cls(world, **policy)
+        return cls(packing.loads(world), **policy)
 
     # -- authentication & lookup --------------------------------------------------------------
     def authenticate(self, key: str) -> User:

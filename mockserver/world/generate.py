@@ -384,7 +384,8 @@ class _Builder:
                 uuid=entity_uuid(self.seed, f"{kind}-resource", key), key=f"{kind}:{key}",
                 name=name, slug=slug, offering=offering, project=project, plan=plan,
                 state=rstate, limits=limits, attributes=attributes, options=SHARED_EMPTY,
-                created=created, modified=created,
+                created=created, modified=created, backend_metadata=SHARED_EMPTY,
+                current_usages=SHARED_EMPTY,
             )
             self.world.resources.append(resource)
         step = timedelta(minutes=rng.uniform(1, 120))
