@@ -120,13 +120,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(tokens_table(user_rows(backend)), flush=True)
     served, logged = serve_with_access_log(app, args.access_log, args.log_level)
     try:
-        uvicorn.run(served, host=settings.host, port=settings.port, log_level=args.log_level,
-                    access_log=False,  # written by mockserver.accesslog (same lines)
-                    ws="none")  # no WebSocket routes: spares importing a WebSocket library
+        uvicorn.run(served, host=settings.host, port=settings.port,
+                    **uvicorn_kwargs(args.log_level))
     finally:
         if logged is not None:
             logged.flush()
     return 0
+
+
+def uvicorn_kwargs(log_level: str = "info") -> dict[str, Any]:
+    """uvicorn's settings of `serve` (benchmarks/ceiling.py serves its bare app with the same)."""
+    return {"log_level": log_level,
+            "access_log": False,  # written by mockserver.accesslog (same lines)
+            "ws": "none"}  # no WebSocket routes: spares importing a WebSocket library
 
 
 def serve_with_access_log(app: Any, access_log: bool, log_level: str) -> tuple[Any, Any]:
