@@ -1,7 +1,7 @@
 """The ceiling: a bare Starlette app answering the stub's own captured response bytes.
 
 `python -m benchmarks.ceiling CAPTURES.json --port N` serves it with the same uvicorn settings
-as `waldur-mock serve` (see `uvicorn_kwargs`).
+and the same access log as `waldur-mock serve` (see `served`).
 """
 
 from __future__ import annotations
@@ -80,14 +80,17 @@ def create_app(captures: Iterable[Capture]) -> Starlette:
     return Starlette(routes=routes)
 
 
-def uvicorn_kwargs() -> dict[str, Any]:
-    """The uvicorn settings of `waldur-mock serve` by default (mockserver/cli.py `cmd_serve`):
-    uvicorn's automatic loop and protocol (uvloop, httptools), log level info, access log on."""
+def served(app: Any) -> tuple[Any, dict[str, Any]]:
+    """The app as `waldur-mock serve` would serve it, with its uvicorn settings: its access log
+    (`mockserver.accesslog`, the same lines as uvicorn's, on by default) and `uvicorn_kwargs`.
+    Both sides of a ratio then pay the same for logging. A stub without these (an older
+    checkout) gets uvicorn's defaults with uvicorn's own access log, as it served then."""
     try:
-        from mockserver.cli import uvicorn_kwargs as stub_kwargs  # type: ignore[attr-defined]
+        from mockserver.cli import serve_with_access_log, uvicorn_kwargs
     except ImportError:
-        return {"log_level": "info", "access_log": True}
-    return dict(stub_kwargs())
+        return app, {"log_level": "info", "access_log": True}
+    wrapped, _logged = serve_with_access_log(app, True, "info")
+    return wrapped, uvicorn_kwargs("info")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,7 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     args = p.parse_args(argv)
-    uvicorn.run(create_app(load(args.captures)), host=args.host, port=args.port, **uvicorn_kwargs())
+    app, kwargs = served(create_app(load(args.captures)))
+    uvicorn.run(app, host=args.host, port=args.port, **kwargs)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 Middleware, outermost first (all pure ASGI):
   RequestGuardMiddleware   session backend (X-Mock-Session), body size cap, `/media/` files,
                            missing trailing slash -> 301, `?x-auth-token=` -> Authorization
-  Connexion stack          exceptions -> FastPathMiddleware (mockserver.fastpath: GET list and
-                           retrieve, same code, else falls through) -> AreaFastPathMiddleware
-                           (mockserver.fastroutes: the other areas' GETs) -> routing -> security
+  FastPathMiddleware       mockserver.fastpath: GET list and retrieve of the orders, same code,
+                           else falls through; then AreaFastPathMiddleware
+                           (mockserver.fastroutes): the other areas' GETs
+  Connexion stack          exceptions -> FastWriteMiddleware -> routing -> security
                            (mockserver.auth.token_info) ->
                            request validation (mockserver.validators) -> response validation
                            (optional) -> handlers (mockserver.orders.responses)
@@ -367,10 +368,12 @@ def create_app(
     )
     from mockserver.fastroutes import AreaFastPathMiddleware  # every other area's GETs
 
-    app.add_middleware(AreaFastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
-                       settings=settings)
-
-    app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
+    # The GET fast paths sit right inside RequestGuardMiddleware, before Connexion's exception
+    # handling: they catch every error themselves and fall through (into it) for anything but a
+    # plain 200; the exception layers cost ~3 µs of each answer they would only have passed on.
+    app.add_middleware(FastPathMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       settings=settings)  # the orders' first: the hottest reads
+    app.add_middleware(AreaFastPathMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        settings=settings)
     app.add_middleware(FastWriteMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER,
                        settings=settings)

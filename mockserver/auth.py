@@ -37,8 +37,25 @@ def not_authenticated(text: str = NO_CREDENTIALS) -> NotAuthenticated:
     return NotAuthenticated(detail(text))
 
 
+_KEYS: dict[str, str] = {}  # header value -> its key, for the last few thousand valid values
+_KEYS_MAX = 4096
+
+
 def key_from_header(value: str | None) -> str:
-    """The token key of an Authorization header value, or NotAuthenticated with the exact text."""
+    """The token key of an Authorization header value, or NotAuthenticated with the exact text.
+    (A pure function of the value, asked 2-3 times a request: well-formed values remembered.)"""
+    if value:
+        key = _KEYS.get(value)
+        if key is not None:
+            return key
+    key = _parse_key(value)
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    _KEYS[value] = key  # type: ignore[index]  # a value that parses is a non-empty str
+    return key
+
+
+def _parse_key(value: str | None) -> str:
     if not value:
         raise not_authenticated()
     raw = value.encode("latin-1", errors="replace")

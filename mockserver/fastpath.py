@@ -1,9 +1,10 @@
 """A fast path for the two hot reads: `GET /api/marketplace-orders/` and
 `GET /api/marketplace-orders/<uuid>/` (docs/performance.md, recommendation 2).
 
-A pure-ASGI middleware at Connexion's `BEFORE_SWAGGER` position: after its exception handling,
-before its (disabled) Swagger UI and its routing; inside the control middlewares and
-RequestGuardMiddleware, so faults, journal, CORS, sessions and `?x-auth-token=` still apply). It
+A pure-ASGI middleware at Connexion's `BEFORE_EXCEPTION` position, right inside
+RequestGuardMiddleware and the control middlewares (so faults, journal, CORS, sessions and
+`?x-auth-token=` still apply), before Connexion's exception handling and routing: it catches
+every error itself and falls through into them for anything but a plain 200. It
 does what Connexion would for these two operations, with the very same code: the security hook
 `auth.token_info` on the Authorization header, the handlers of `orders/responses.py` (run with
 Connexion's context variables set), and - when `Settings.validate_responses` is on - the same

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope
 from mockserver import auth, spec
 from mockserver.fastpath import GetFastPath, call_handler
 from mockserver.fastvalidation import first_error
+from mockserver.routeindex import RouteIndex
 from mockserver.settings import Settings
 
 ORDERS_MODULE = "mockserver.orders.responses"  # served by mockserver/fastpath.py
@@ -69,8 +70,21 @@ def routes() -> tuple[Route, ...]:
     return tuple(out)
 
 
+@cache
+def _index() -> tuple[dict[str, Route], RouteIndex[Route]]:
+    """Static paths by path (their regex matches only the path itself; they come first), and
+    the parameterised routes grouped by their leading segments (routeindex)."""
+    static = {r.template: r for r in reversed(routes()) if not r.params}
+    return static, RouteIndex([(r.template, r) for r in routes() if r.params])
+
+
 def match(path: str) -> tuple[Route, dict[str, str]] | None:
-    for route in routes():
+    static, index = _index()
+    route = static.get(path)
+    if route is not None:
+        return route, {}
+    # `$` also matches before a final newline: such a path is tried on every route, in order
+    for route in index.candidates(path) if not path.endswith("\n") else routes():
         if not path.startswith(route.prefix):  # the regex could not match: spare running it
             continue
         found = _regex(route.pattern).match(path)

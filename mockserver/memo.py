@@ -24,9 +24,15 @@ def memo(backend: Any, key: Any, stamp: Any, compute: Callable[[], T]) -> T:
     resources (resources are only ever added); a constant for what never changes once the world
     is built (organizations, projects, users, roles). A reset, a new session or a state import
     is a new backend, hence an empty memo."""
-    table = _memos.get(backend)
+    table = getattr(backend, "_memo_table", None)  # an attribute: no weakref per call
     if table is None:
-        table = _memos[backend] = {}
+        table = _memos.get(backend)
+        if table is None:
+            table = {}
+            try:
+                backend._memo_table = table
+            except AttributeError:  # an object without attributes: the weak mapping
+                _memos[backend] = table
     hit = table.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]

@@ -16,33 +16,25 @@ import hashlib
 import logging
 import os
 import pickle
-import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
-from mockserver.world.cache import cache_dir
+from mockserver.world.cache import cache_dir, library_stamp
 
 log = logging.getLogger("mockserver.speccache")
 
 T = TypeVar("T")
 FORMAT = b"speccache-1"
 KEEP = 4  # newest entries kept per name
-_VERSIONS = ("waldur-orders-mock", "pyyaml", "connexion")
+_LIBRARIES = ("yaml", "connexion")  # the parse and Connexion's resolved copy depend on them
 
 
 @cache
 def _versions() -> bytes:
-    out = [sys.version]
-    for dist in _VERSIONS:
-        try:
-            out.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            out.append(dist)
-    return "|".join(out).encode()
+    return library_stamp(_LIBRARIES)
 
 
 def key(name: str, inputs: Iterable[Path]) -> str:

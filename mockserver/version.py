@@ -5,13 +5,14 @@ metadata (pyproject.toml's `version`), the Waldur API version the contract follo
 from __future__ import annotations
 
 import argparse
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 DISTRIBUTION = "waldur-orders-mock"
 
 
 def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~20 ms: only when asked
+
     try:
         return version(DISTRIBUTION)
     except PackageNotFoundError:  # a checkout on sys.path without an install

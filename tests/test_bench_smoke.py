@@ -229,3 +229,12 @@ def test_new_area_reads_are_judged_like_the_orders_reads() -> None:
         "GET categories (stub): >= 6 x Prism static": False,
         "GET categories (stub): >= 0.6 x Starlette ceiling": False,
     }
+
+
+def test_the_ceiling_is_served_as_the_stub_is() -> None:
+    """Same uvicorn settings and the same access log on both sides of every ratio."""
+    from mockserver import accesslog, cli
+
+    app, kwargs = ceiling.served(ceiling.create_app([]))
+    assert isinstance(app, accesslog.AccessLog)
+    assert kwargs == cli.uvicorn_kwargs("info") and kwargs["access_log"] is False

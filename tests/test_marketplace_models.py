@@ -122,3 +122,23 @@ def test_plugins_cover_the_world(rules: Marketplace, backend: OrdersBackend) -> 
     types = [p.offering_type for p in rules.plugins()]
     assert types == sorted(set(types))
     assert {o.type for o in backend.world.offerings} <= set(types)
+
+
+def test_resource_stamp_sees_every_change(backend: OrdersBackend) -> None:
+    """The stamp that keeps a resource's rendering: equal while nothing changed; different after
+    a field is assigned or a container is changed in place (also when a container is not a
+    dict)."""
+    from mockserver.marketplace.responses import resource_stamp
+
+    resource = next(iter(backend.resources.values()))
+    before = resource_stamp(resource)
+    assert resource_stamp(resource) == before
+    resource.limits["cpu"] = resource.limits.get("cpu", 0) + 1  # in place
+    changed = resource_stamp(resource)
+    assert changed != before
+    resource.name = resource.name + "-renamed"
+    assert resource_stamp(resource) != changed
+    resource.options = [1, 2]  # type: ignore[assignment]  # not a dict: the slow snapshot
+    listed = resource_stamp(resource)
+    resource.options.append(3)  # type: ignore[attr-defined]
+    assert resource_stamp(resource) != listed

@@ -103,3 +103,20 @@ def test_damaged_or_unwritable_cache_only_rebuilds(cache_dir: Path, tmp_path: Pa
     monkeypatch.setenv("WALDUR_MOCK_CACHE_DIR", str(blocked / "sub"))
     assert cache.load_or_build(DEFAULT_FIXTURES, 1, 20, build) is not None
     assert calls == [1, 1]
+
+
+def test_library_stamp_changes_with_the_installed_copy(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caches' keys name each library's installed copy (no importlib.metadata at start-up):
+    another version of the library (another file) gives another stamp."""
+    pkg = tmp_path / "stampedlib"
+    pkg.mkdir()
+    init = pkg / "__init__.py"
+    init.write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = cache.library_stamp(("stampedlib",))
+    assert str(init).encode() in first
+    assert cache.library_stamp(("stampedlib",)) == first
+    init.write_text("VERSION = 22\n")  # an upgrade rewrites the file
+    assert cache.library_stamp(("stampedlib",)) != first
+    assert cache.library_stamp(("no_such_library_here",)).endswith(b"|no_such_library_here=?")

@@ -18,10 +18,9 @@ __all__ = ["StateFileError", "install"]
 def install(app: Any, settings: Any, registry: Any) -> Any:
     """Add CORS and the control middleware, outermost; load `--state-file` (StateFileError)."""
     from connexion.middleware import MiddlewarePosition
-    from starlette.middleware.cors import CORSMiddleware
 
     from mockserver.control.context import Control
-    from mockserver.control.cors import cors_options
+    from mockserver.control.cors import CORSMiddleware, cors_options
     from mockserver.control.middleware import ControlMiddleware
 
     control = Control(settings, registry)

@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -45,14 +46,18 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Response]]
-_ROUTES: list[tuple[str, str, re.Pattern[str], Handler]] = []
+_ROUTES: list[tuple[str, str, Handler]] = []
+
+
+@cache
+def _pattern(path: str) -> re.Pattern[str]:
+    """A route's regex, compiled on the first control request (not at every start-up)."""
+    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "/?$")
 
 
 def route(method: str, path: str) -> Callable[[Handler], Handler]:
-    pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "/?$")
-
     def register(fn: Handler) -> Handler:
-        _ROUTES.append((method, path, pattern, fn))
+        _ROUTES.append((method, path, fn))
         return fn
 
     return register
@@ -103,8 +108,8 @@ class ControlAPI:
         session = session_from_scope(scope)
         allowed: list[str] = []
         response: Response | None = None
-        for route_method, _path, pattern, handler in _ROUTES:
-            found = pattern.match(path)
+        for route_method, route_path, handler in _ROUTES:
+            found = _pattern(route_path).match(path)
             if not found:
                 continue
             if route_method != method and not (method == "HEAD" and route_method == "GET"):
@@ -142,7 +147,7 @@ async def index(call: Call) -> Response:
         "session": call.session,
         "process_delay": "manual" if delay is None else str(delay),
         "state_file": str(settings.state_file) if settings.state_file else None,
-        "endpoints": [f"{method} {PREFIX}{path}" for method, path, _, _ in _ROUTES],
+        "endpoints": [f"{method} {PREFIX}{path}" for method, path, _ in _ROUTES],
     })
 
 

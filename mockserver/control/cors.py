@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.middleware.cors import CORSMiddleware as StarletteCORS
+from starlette.types import Message, Receive, Scope, Send
+
 from mockserver.settings import Settings
 
 EXPOSED = ("Link", "X-Result-Count", "Location", "WWW-Authenticate", "Allow", "Retry-After")
@@ -26,3 +29,36 @@ def cors_options(settings: Settings) -> dict[str, Any]:
         "allow_credentials": False,
         "max_age": PREFLIGHT_MAX_AGE,
     }
+
+
+class CORSMiddleware(StarletteCORS):
+    """Starlette's CORSMiddleware with a shortcut for requests without an `Origin` header
+    (every client but a browser on another origin): their answer only gets `Vary: Origin`,
+    set exactly as Starlette's `send` sets it (after any Vary the app sent, duplicates folded
+    into the first), without building two header objects and a partial per request (~5 µs of
+    a cached GET). Requests with an `Origin` go through Starlette's code unchanged."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        headers = scope["headers"] = list(scope["headers"])  # as starlette's Headers(scope=)
+        for name, _value in headers:
+            if name == b"origin":
+                await super().__call__(scope, receive, send)
+                return
+
+        async def vary_origin(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = message["headers"] = list(message.get("headers", []))
+                found = [i for i, (name, _v) in enumerate(raw) if name == b"vary"]
+                value = ", ".join([*(raw[i][1].decode("latin-1") for i in found), "Origin"])
+                for i in reversed(found[1:]):
+                    del raw[i]
+                if found:
+                    raw[found[0]] = (b"vary", value.encode("latin-1"))
+                else:
+                    raw.append((b"vary", value.encode("latin-1")))
+            await send(message)
+
+        await self.app(scope, receive, vary_origin)

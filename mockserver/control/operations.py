@@ -9,6 +9,9 @@ from functools import cache, cached_property
 from urllib.parse import urlparse
 
 from mockserver import spec
+from mockserver.routeindex import RouteIndex
+
+MEMO_PATHS = 4096  # distinct (method, path) answers remembered
 
 
 def _base_path() -> str:
@@ -41,13 +44,38 @@ class OperationMatcher:
         return routes
 
     @cached_property
+    def _index(self) -> RouteIndex[tuple[str, str, str, str]]:
+        """The routes grouped by their first two path segments (routeindex)."""
+        if not self._routes:
+            return RouteIndex([])
+        base = _base_path()
+        templates = {op: base + path for op, (_method, path) in spec.operations().items()}
+        return RouteIndex([(templates[r[3]], r) for r in self._routes])
+
+    @cached_property
     def operation_ids(self) -> frozenset[str]:
         return frozenset(op for _, _, _, op in self._routes)
 
     def match(self, method: str, path: str) -> str | None:
+        key = (method, path)
+        known = self._matched.get(key, self)
+        if known is not self:
+            return known  # type: ignore[return-value]
+        found = self._match(method, path)
+        if len(self._matched) >= MEMO_PATHS:
+            self._matched.clear()
+        self._matched[key] = found
+        return found
+
+    @cached_property
+    def _matched(self) -> dict[tuple[str, str], str | None]:
+        """(method, path) -> operationId of the paths seen lately (a pure function)."""
+        return {}
+
+    def _match(self, method: str, path: str) -> str | None:
         wanted = "GET" if method == "HEAD" else method
         fallback = None
-        for route_method, prefix, pattern, operation_id in self._routes:
+        for route_method, prefix, pattern, operation_id in self._index.candidates(path):
             if path.startswith(prefix) and _regex(pattern).match(path):
                 if route_method == method:
                     return operation_id

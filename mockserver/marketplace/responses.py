@@ -5,6 +5,7 @@ No rules here."""
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from mockserver.handlers import json_response as json
 from mockserver.listing import list_response, memo, object_response, rendered
 from mockserver.marketplace import serializers as ser
 from mockserver.marketplace.models import Marketplace, for_backend
-from mockserver.orders.entities import Offering, Resource, User
+from mockserver.orders.entities import Category, Offering, Resource, User
 from mockserver.orders.rendercache import Entry
 from mockserver.rendering import Links
 
@@ -53,18 +54,25 @@ def _provider_offering(o: Offering, counts: Mapping[str, int], links: Links) -> 
 RESOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(Resource))
 
 
+# The container fields (a dict or list by default) are copied into the stamp; the others are
+# compared as they are. Two C calls and a short comprehension: ~4x cheaper than a Python loop
+# over every field.
+_CONTAINER_FIELDS = tuple(f.name for f in dataclasses.fields(Resource)
+                          if f.default_factory in (dict, list))
+_PLAIN_VALUES = operator.attrgetter(*(n for n in RESOURCE_FIELDS if n not in _CONTAINER_FIELDS))
+_CONTAINER_VALUES = operator.attrgetter(*_CONTAINER_FIELDS)
+
+
 def resource_stamp(r: Resource) -> tuple[Any, ...]:
     """The resource's current values (compared with ==; containers copied, so that a change in
     place is seen too): its rendering is remembered until one of them changes."""
-    return tuple(_snapshot(getattr(r, name)) for name in RESOURCE_FIELDS)
-
-
-def _snapshot(value: Any) -> Any:
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, list):
-        return list(value)
-    return value
+    containers = _CONTAINER_VALUES(r)
+    try:
+        copies = tuple(map(dict.copy, containers))  # all dicts, as declared: in C
+    except TypeError:  # one is not a dict: the same snapshot, the slow way
+        copies = tuple([dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list)
+                        else v for v in containers])
+    return (_PLAIN_VALUES(r), copies)
 
 
 def _resource(r: Resource, user: User, links: Links, view: str) -> Entry:
@@ -79,7 +87,14 @@ async def marketplace_categories_list() -> Response:
     req, user, rules = Req(), current_user(), _rules()
     links = Links(req.base_url)
     return list_response(req, rules.categories_list(user, req.query),
-                         lambda c: ser.category(c, user, rules, links))
+                         lambda c: _category(c, user, rules, links))
+
+
+def _category(c: Category, user: User, rules: Marketplace, links: Links) -> Entry:
+    """Its offering counts are the viewer's: the catalogue and the permissions never change at
+    run time, so once per category, base URL and viewer."""
+    return rendered(current_backend(), ("MarketplaceCategory", c.uuid, links.base, user.uuid),
+                    STATIC, lambda: ser.category(c, user, rules, links))
 
 
 marketplace_categories_count = marketplace_categories_list
@@ -88,8 +103,8 @@ marketplace_categories_count = marketplace_categories_list
 @handler
 async def marketplace_categories_retrieve(uuid: str) -> Response:
     req, user, rules = Req(), current_user(), _rules()
-    return object_response(req, ser.category(rules.category(user, uuid), user, rules,
-                                             Links(req.base_url)))
+    return object_response(req, _category(rules.category(user, uuid), user, rules,
+                                          Links(req.base_url)))
 
 
 @handler

@@ -112,11 +112,12 @@ def handler(fn: Handler) -> Handler:
 class Req:
     """What the handlers need from the ASGI scope of the current request."""
 
-    __slots__ = ("scope", "_query")
+    __slots__ = ("scope", "_query", "_base")
 
     def __init__(self) -> None:
         self.scope = _current_scope.get()
         self._query: list[tuple[str, str]] | None = None
+        self._base: str | None = None
 
     @property
     def query_string(self) -> str:
@@ -157,7 +158,9 @@ class Req:
     @property
     def base_url(self) -> str:
         """scheme://host of the request (Django's build_absolute_uri)."""
-        return f"{self.scope.get('scheme', 'http')}://{self.host}"
+        if self._base is None:
+            self._base = f"{self.scope.get('scheme', 'http')}://{self.host}"
+        return self._base
 
     @property
     def path_url(self) -> str:
