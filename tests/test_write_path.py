@@ -156,7 +156,7 @@ def test_serve_freezes_a_large_world(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("WALDUR_MOCK_CACHE", "0")
     frozen_before = gc.get_freeze_count()
     try:
-        assert cli.main(["serve", "--orders", "20", "--port", "0"]) == 0
+        assert cli.main(["serve", "--orders", "20", "--port", "0", "--no-access-log"]) == 0
         assert served and served[0].registry._frozen and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
