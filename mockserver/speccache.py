@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-from mockserver.world.cache import cache_dir, library_stamp
+from mockserver.world.cache import cache_dir, library_stamp, store_entry
 
 log = logging.getLogger("mockserver.speccache")
 
@@ -98,19 +96,7 @@ def _read(path: Path | None) -> bytes | None:
 
 
 def _store(path: Path, blob: bytes, name: str) -> None:
-    directory = path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        entries = sorted(directory.glob(f"{name}-*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-KEEP]:
-            old.unlink(missing_ok=True)
+        store_entry(path, blob, name, KEEP)
     except Exception as exc:  # noqa: BLE001 - the cache is optional
         log.debug("spec cache not written (%r)", exc)

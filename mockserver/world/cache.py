@@ -116,18 +116,24 @@ def load_or_build(fixtures: Path, seed: int, orders: int, build: Callable[[], An
 
 def _store(directory: Path, path: Path, world: Any) -> None:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        blob = packing.dumps(world)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".world-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        entries = sorted(directory.glob("world-*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-KEEP]:
-            old.unlink(missing_ok=True)
+        store_entry(path, packing.dumps(world), "world", KEEP)
     except Exception as exc:  # noqa: BLE001 - the cache is optional
         log.debug("world cache not written (%r)", exc)
+
+
+def store_entry(path: Path, blob: bytes, name: str, keep: int) -> None:
+    """Write a cache entry atomically (a temporary file renamed over `path`: a reader never sees
+    half of it), then keep only the newest `keep` `<name>-*.pickle` entries of its directory."""
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    entries = sorted(directory.glob(f"{name}-*.pickle"), key=lambda p: p.stat().st_mtime)
+    for old in entries[:-keep]:
+        old.unlink(missing_ok=True)
