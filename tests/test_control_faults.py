@@ -27,12 +27,13 @@ def test_fixed_delay_on_one_operation(waldur_mock: WaldurMock) -> None:
     assert list_orders(waldur_mock).status_code == 200
     assert time.perf_counter() - started >= 0.4
     order = find_order(waldur_mock, "done")  # a list too: delayed as well
-    started = time.perf_counter()
     get_order(waldur_mock, order["uuid"])  # another operation: not delayed
-    assert time.perf_counter() - started < 0.3
     entries = waldur_mock.requests()
     assert entries[0]["fault"] == fault["id"] and entries[0]["duration_ms"] >= 400
-    assert entries[-1]["fault"] is None
+    assert entries[0]["fault_delay_ms"] == 400
+    # The journal says what was injected (no wall-clock bound on a loaded CI machine).
+    assert entries[-1]["operation"] != LIST
+    assert entries[-1]["fault"] is None and "fault_delay_ms" not in entries[-1]
 
 
 def test_delay_range_is_seeded_and_replays(waldur_mock: WaldurMock) -> None:
