@@ -128,6 +128,12 @@ def test_resource_action_errors(api: Api) -> None:
                                      "cpu must be a non-negative integer."]}
     assert api.post(f"{PR}{uuid}/set_limits/", PROVIDER, json={}).json() == {
         "limits": ["This field is required."]}
+    assert api.post(f"{PR}{uuid}/set_limits/", PROVIDER, json={"limits": [1]}).json() == {
+        "limits": ['Expected a dictionary of items but got type "list".']}
+    for body, text in (({}, "This field is required."),
+                       ({"backend_metadata": "x"}, "Value must be valid JSON object.")):
+        r = api.post(f"{PR}{uuid}/set_backend_metadata/", PROVIDER, json=body)
+        assert r.status_code == 400 and r.json() == {"backend_metadata": [text]}
     assert api.post(f"{PR}{uuid}/set_backend_id/", "support",
                     json={"backend_id": "x"}).status_code == 403
     assert api.post(f"{PR}{uuid}/set_backend_id/", "cons_owner",

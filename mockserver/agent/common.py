@@ -82,6 +82,17 @@ def body_dict(data: Any) -> dict[str, Any]:
     return data
 
 
+def required_dict(body: dict[str, Any], name: str, wrong_type: str) -> dict[str, Any]:
+    """`body[name]`, which must be present (DRF's "required") and a JSON object (else
+    `wrong_type`, the serializer field's own message): a 400 otherwise."""
+    if name not in body:
+        raise ValidationError({name: [REQUIRED]})
+    value = body[name]
+    if not isinstance(value, dict):
+        raise ValidationError({name: [wrong_type]})
+    return value
+
+
 def string_field(data: dict[str, Any], name: str, errors: dict[str, list[str]], *,
             required: bool = False, nullable: bool = False, blank: bool = True,
             max_length: int | None = None) -> str | None:

@@ -16,6 +16,7 @@ from mockserver.agent.common import (
     offering_by_uuid,
     raise_errors,
     require_manage,
+    required_dict,
     sees,
     string_field,
 )
@@ -72,12 +73,8 @@ def set_limits(backend: Any, user: User, uuid: str, data: Any) -> dict[str, str]
     with backend.lock:
         resource = managed_resource(backend, user, uuid)
         body = body_dict(data)
-        limits = body.get("limits")
-        if "limits" not in body:
-            raise ValidationError({"limits": [REQUIRED]})
-        if not isinstance(limits, dict):
-            raise ValidationError({"limits": [
-                f'Expected a dictionary of items but got type "{type(limits).__name__}".']})
+        limits = required_dict(body, "limits", 'Expected a dictionary of items but got type '
+                               f'"{type(body.get("limits")).__name__}".')
         known = {c.type for c in resource.offering.components}
         errors = []
         clean: dict[str, int] = {}
@@ -99,12 +96,8 @@ def set_limits(backend: Any, user: User, uuid: str, data: Any) -> dict[str, str]
 def set_backend_metadata(backend: Any, user: User, uuid: str, data: Any) -> dict[str, str]:
     with backend.lock:
         resource = managed_resource(backend, user, uuid)
-        body = body_dict(data)
-        metadata = body.get("backend_metadata")
-        if "backend_metadata" not in body:
-            raise ValidationError({"backend_metadata": [REQUIRED]})
-        if not isinstance(metadata, dict):
-            raise ValidationError({"backend_metadata": ["Value must be valid JSON object."]})
+        metadata = required_dict(body_dict(data), "backend_metadata",
+                                 "Value must be valid JSON object.")
         resource.backend_metadata = dict(metadata)
         touch_resource(backend, resource)
         return {"status": "Resource backend_metadata has been changed."}
