@@ -45,26 +45,26 @@ def agent_venv() -> Path:
         pytest.skip(f"site agent end-to-end tests skipped: {exc}")
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[WaldurMock]:
-    """A stub of its own: only the fixture's orders (no generated ones for the agent to meet)."""
+def _served_stub() -> Iterator[WaldurMock]:
+    """A served stub with only the fixture's orders (no generated ones for the agent to meet)."""
     server, mock = start_stub(Settings(orders=0))
     try:
         yield mock
     finally:
         mock.close()
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[WaldurMock]:
+    """The module's stub, shared by the tests that build on its order_process pass."""
+    yield from _served_stub()
 
 
 @pytest.fixture
 def own_stub() -> Iterator[WaldurMock]:
     """A stub for one test (the tests that do not build on the shared order_process pass)."""
-    server, mock = start_stub(Settings(orders=0))
-    try:
-        yield mock
-    finally:
-        mock.close()
-        server.stop()
+    yield from _served_stub()
 
 
 def keys(mock: WaldurMock, kind: str) -> dict[str, str]:
