@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope
 from mockserver import auth, spec
 from mockserver.fastpath import GetFastPath, call_handler
 from mockserver.fastvalidation import first_error
-from mockserver.routeindex import RouteIndex
+from mockserver.routeindex import RouteIndex, compiled
 from mockserver.settings import Settings
 
 ORDERS_MODULE = "mockserver.orders.responses"  # served by mockserver/fastpath.py
@@ -87,15 +87,10 @@ def match(path: str) -> tuple[Route, dict[str, str]] | None:
     for route in index.candidates(path) if not path.endswith("\n") else routes():
         if not path.startswith(route.prefix):  # the regex could not match: spare running it
             continue
-        found = _regex(route.pattern).match(path)
+        found = compiled(route.pattern).match(path)
         if found is not None:
             return route, dict(zip(route.params, found.groups(), strict=True))
     return None
-
-
-@cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 class AreaFastPathMiddleware(GetFastPath):

@@ -10,7 +10,9 @@ order finds exactly what trying every route would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import cache
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -52,3 +54,9 @@ class RouteIndex(Generic[T]):
             if group is not None:
                 return group
         return self._anywhere
+
+
+@cache
+def compiled(pattern: str) -> re.Pattern[str]:
+    """A route's regex, compiled on its first use (not for every route at start-up) and kept."""
+    return re.compile(pattern)

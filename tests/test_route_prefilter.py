@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from mockserver import app, spec
+from mockserver import app, routeindex, spec
 from mockserver.control import operations
 
 
@@ -36,12 +36,12 @@ def test_operation_matcher_is_the_full_scan() -> None:
 
 
 def test_start_up_compiles_no_control_regex() -> None:
-    operations._regex.cache_clear()
+    routeindex.compiled.cache_clear()
     matcher = operations.OperationMatcher()
     assert "marketplace_orders_list" in matcher.operation_ids
-    assert operations._regex.cache_info().currsize == 0
+    assert routeindex.compiled.cache_info().currsize == 0
     matcher.match("GET", "/api/users/me/")
-    assert 0 < operations._regex.cache_info().currsize < len(matcher._routes) / 2
+    assert 0 < routeindex.compiled.cache_info().currsize < len(matcher._routes) / 2
 
 
 def test_static_routes_without_regexes_are_the_regex_table() -> None:

@@ -5,11 +5,11 @@ The control middleware runs before Connexion's routing, so it matches paths itse
 from __future__ import annotations
 
 import re
-from functools import cache, cached_property
+from functools import cached_property
 from urllib.parse import urlparse
 
 from mockserver import spec
-from mockserver.routeindex import RouteIndex
+from mockserver.routeindex import RouteIndex, compiled
 
 MEMO_PATHS = 4096  # distinct (method, path) answers remembered
 
@@ -76,14 +76,9 @@ class OperationMatcher:
         wanted = "GET" if method == "HEAD" else method
         fallback = None
         for route_method, prefix, pattern, operation_id in self._index.candidates(path):
-            if path.startswith(prefix) and _regex(pattern).match(path):
+            if path.startswith(prefix) and compiled(pattern).match(path):
                 if route_method == method:
                     return operation_id
                 if route_method == wanted and fallback is None:
                     fallback = operation_id
         return fallback
-
-
-@cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
