@@ -380,6 +380,11 @@ def create_app(
     from mockserver import control
 
     control.install(app, settings, registry)
+    from mockserver.frontdoor import FrontDoor
+
+    app.add_middleware(FrontDoor, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       settings=settings, control=app.control)
+    control.move_outward(app, FrontDoor, 0)  # outside CORS and the control middleware
     app.settings = settings  # type: ignore[attr-defined]
     app.registry = registry  # type: ignore[attr-defined]
     return app

@@ -12,7 +12,7 @@ from typing import Any
 
 from mockserver.control.persistence import StateFileError
 
-__all__ = ["StateFileError", "install"]
+__all__ = ["StateFileError", "install", "move_outward"]
 
 
 def install(app: Any, settings: Any, registry: Any) -> Any:
@@ -35,12 +35,12 @@ def install(app: Any, settings: Any, registry: Any) -> Any:
         layers.append((RecordingMiddleware, {"store": control.durable}))
     for depth, (cls, options) in enumerate(layers):
         app.add_middleware(cls, position=MiddlewarePosition.BEFORE_EXCEPTION, **options)
-        _move_outward(app, cls, depth)
+        move_outward(app, cls, depth)
     app.control = control
     return control
 
 
-def _move_outward(app: Any, cls: type, depth: int) -> None:
+def move_outward(app: Any, cls: type, depth: int) -> None:
     """Put the middleware just added directly inside Connexion's ServerErrorMiddleware (plus
     `depth`), outside every other middleware of the app, whatever order they were added in: so
     CORS headers, the journal and faults also cover the answers of those middlewares (301, 413,

@@ -50,15 +50,23 @@ class CORSMiddleware(StarletteCORS):
 
         async def vary_origin(message: Message) -> None:
             if message["type"] == "http.response.start":
-                raw = message["headers"] = list(message.get("headers", []))
-                found = [i for i, (name, _v) in enumerate(raw) if name == b"vary"]
-                value = ", ".join([*(raw[i][1].decode("latin-1") for i in found), "Origin"])
-                for i in reversed(found[1:]):
-                    del raw[i]
-                if found:
-                    raw[found[0]] = (b"vary", value.encode("latin-1"))
-                else:
-                    raw.append((b"vary", value.encode("latin-1")))
+                message["headers"] = with_vary_origin(message.get("headers", []))
             await send(message)
 
         await self.app(scope, receive, vary_origin)
+
+
+def with_vary_origin(headers: Any) -> list[tuple[bytes, bytes]]:
+    """A copy of a response's raw headers with `Origin` added to its Vary, as Starlette's CORS
+    `send` adds it to an answer without an `Origin` request header: after any Vary the app
+    sent, several Vary headers folded into the first."""
+    raw = list(headers)
+    found = [i for i, (name, _v) in enumerate(raw) if name == b"vary"]
+    if not found:
+        raw.append((b"vary", b"Origin"))
+        return raw
+    value = ", ".join([*(raw[i][1].decode("latin-1") for i in found), "Origin"])
+    for i in reversed(found[1:]):
+        del raw[i]
+    raw[found[0]] = (b"vary", value.encode("latin-1"))
+    return raw

@@ -201,6 +201,10 @@ class FaultBook:
                     return True
         return False
 
+    def armed(self, session: str | None) -> bool:
+        """Whether any fault is set for the session (one could fire on its next request)."""
+        return bool(self._faults.get(session))
+
     def pick(self, session: str | None, operation: str | None, method: str) -> Fault | None:
         """The first matching fault that fires for this request (each candidate draws once)."""
         faults = self._faults.get(session)

@@ -326,21 +326,25 @@ class RecordingMiddleware:
                 or session_from_scope(scope) is not None):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        status = [0]
+        await self.app(scope, *recorded(store, scope, receive, send))
 
-        async def tee() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                chunks.append(message.get("body", b""))
-            return message
 
-        async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-                if 200 <= status[0] < 300:
-                    # before the answer leaves: in the order the backend applied the changes
-                    store.record(scope, b"".join(chunks))
-            await send(message)
+def recorded(store: DurableState, scope: Scope, receive: Receive,
+             send: Send) -> tuple[Receive, Send]:
+    """`receive` and `send` of a write of the default session, wrapped so that its body is kept
+    and, when it is answered 2xx, recorded in the journal before the answer leaves."""
+    chunks: list[bytes] = []
 
-        await self.app(scope, tee, watch)
+    async def tee() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+        return message
+
+    async def watch(message: Message) -> None:
+        if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+            # before the answer leaves: in the order the backend applied the changes
+            store.record(scope, b"".join(chunks))
+        await send(message)
+
+    return tee, watch

@@ -89,19 +89,8 @@ class ControlMiddleware:
                     fault, scope, receive, send, recording_send, status, injected_delay[0] or 0.0
                 )
         finally:
-            control.journal.record(
-                method=method,
-                path=scope["path"],
-                query=redact_query(scope.get("query_string", b"")),
-                operation=operation,
-                status=status[0],
-                duration_ms=(time.perf_counter() - started) * 1000,
-                user=control.username(session, scope),
-                session=session,
-                fault=fault.id if fault is not None else None,
-                fault_delay_ms=None if injected_delay[0] is None else injected_delay[0] * 1000,
-                started=started_at,
-            )
+            record(control, scope, session, operation, status[0], started, started_at, fault,
+                   injected_delay[0])
 
     async def _with_fault(
         self,
@@ -135,6 +124,27 @@ class ControlMiddleware:
                               "headers": headers})
         body = b"" if scope["method"] == "HEAD" else response.body
         await send({"type": "http.response.body", "body": body})
+
+
+def record(
+    control: Control, scope: Scope, session: str | None, operation: str | None, status: int,
+    started: float, started_at: datetime, fault: Fault | None = None,
+    injected_delay: float | None = None,
+) -> None:
+    """The journal entry of one Waldur API request (`started`: its perf_counter at arrival)."""
+    control.journal.record(
+        method=scope["method"],
+        path=scope["path"],
+        query=redact_query(scope.get("query_string", b"")),
+        operation=operation,
+        status=status,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        user=control.username(session, scope),
+        session=session,
+        fault=fault.id if fault is not None else None,
+        fault_delay_ms=None if injected_delay is None else injected_delay * 1000,
+        started=started_at,
+    )
 
 
 async def _discard(message: Message) -> None:

@@ -1,0 +1,208 @@
+"""The front door: the outer middlewares' work for a plain request, done in one step.
+
+Between uvicorn and the handlers, a request crosses about ten pure-ASGI layers (CORS, control:
+journal and faults, the request guard, sessions, `?x-auth-token=`, OPTIONS, static routes' 405, the
+GET fast paths) before Connexion's exception handling; each wraps `send`, most look at the
+headers again. For most requests nearly all of them only pass it on, and together they cost
+~30 µs of every answer (docs/performance.md). The front door sits directly inside Connexion's
+ServerErrorMiddleware, outside all of them. A request that none of them would act on beyond
+their common bookkeeping - a *plain* one - is served here: it does that bookkeeping itself (the
+session's backend and context variables, the CORS `Vary: Origin`, the journal entry, the state
+file's record of a write), serves a GET from the fast paths (`fastpath`, `fastroutes`) and
+hands anything else to the layer right after the skipped ones (Connexion's ExceptionMiddleware,
+with FastWriteMiddleware inside it), exactly where it would have arrived.
+
+Plain means none of these (each goes the whole way, unchanged): not an HTTP request; an `Origin`
+header (CORS proper); the control API, Swagger UI, `/media/`; a path without its trailing slash
+or with control characters; OPTIONS; a method a static route does not serve; `?x-auth-token=`;
+a chunked body or one over `max_body_bytes`; a fault armed for the session; a state file that is
+not replayed yet. `Settings.fast_path = False` turns it off with the fast paths, and
+`Settings.extra["front_door"] = False` alone (tests compare each way byte for byte).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver import auth
+from mockserver.app import (
+    _CONTROL_CHARS,
+    MEDIA_PREFIX,
+    RequestGuardMiddleware,
+    _lowercase_media_type,
+    static_route_methods,
+)
+from mockserver.control.context import Control
+from mockserver.control.cors import CORSMiddleware, with_vary_origin
+from mockserver.control.middleware import DROPPED, ControlMiddleware, record
+from mockserver.control.spec import PREFIX
+from mockserver.fastpath import FastPathMiddleware
+from mockserver.fastroutes import AreaFastPathMiddleware
+from mockserver.registry import SESSION_HEADER, _current, _current_session
+from mockserver.settings import Settings
+from mockserver.validators import NO_BODY, parsed_body
+
+_ORIGIN = b"origin"
+_CONTENT_LENGTH = b"content-length"
+_CONTENT_TYPE = b"content-type"
+_TRANSFER_ENCODING = b"transfer-encoding"
+
+
+class FrontDoor:
+    """See the module docstring. `app` is the next layer (CORS); the layers it stands in for
+    are found below it when it is built (Connexion builds its stack from the inside out)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, control: Control) -> None:
+        self.app = app
+        self.control = control
+        self.max_body = settings.max_body_bytes
+        self.docs = control.docs
+        layers = _layers_below(app)
+        self.orders_get = _one(layers, FastPathMiddleware)
+        self.areas_get = _one(layers, AreaFastPathMiddleware)
+        self.inner = _after(layers, AreaFastPathMiddleware)  # Connexion's ExceptionMiddleware
+        skipped = layers[:layers.index(self.inner)] if self.inner in layers else None
+        # only when the layers between are the known ones (a layer added there is never skipped)
+        known = (skipped is not None and {type(layer) for layer in skipped} <= _STANDS_IN_FOR
+                 and all(_one(layers, cls) is not None for cls in _REQUIRED))
+        self.enabled = (getattr(settings, "fast_path", True) and known
+                        and settings.extra.get("front_door", True))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        control = self.control
+        durable = control.durable
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if (method == "OPTIONS" or not path.endswith("/") or path.startswith(PREFIX)
+                or path.startswith(MEDIA_PREFIX) or self.docs.handles(path)
+                or b"x-auth-token" in scope["query_string"] or _CONTROL_CHARS.search(path)
+                or (durable is not None and not durable.ready)):
+            await self.app(scope, receive, send)
+            return
+        session = impersonated = None
+        lower_media = has_session = False
+        for name, value in scope["headers"]:  # the first of repeated headers counts, as inside
+            if name == _CONTENT_LENGTH:
+                try:
+                    too_large = int(value) > self.max_body
+                except ValueError:
+                    too_large = True
+                if too_large:
+                    break
+            elif name == SESSION_HEADER:
+                if not has_session:
+                    session = value.decode("latin-1").strip() or None
+                    has_session = True
+            elif name == auth.IMPERSONATION_HEADER:
+                if impersonated is None:
+                    impersonated = value
+            elif name == _CONTENT_TYPE:
+                media = value.partition(b";")[0]
+                lower_media = media != media.lower()
+            elif name == _ORIGIN or name == _TRANSFER_ENCODING:
+                break
+        else:
+            allowed = static_route_methods(path)
+            if ((allowed is None or method in allowed)
+                    and not control.faults.armed(session)):
+                if lower_media:
+                    _lowercase_media_type(scope)
+                await self._serve(scope, receive, send, session, impersonated)
+                return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, session: str | None,
+                     impersonated: bytes | None) -> None:
+        """What the skipped layers do for a plain request, then the answer."""
+        control = self.control
+        observed = control.settings.control
+        if observed:
+            started_at = datetime.now(UTC)
+            started = time.perf_counter()
+        status = DROPPED
+        parsed_body.set(NO_BODY)
+        tokens = (_current.set(control.backend(session)), _current_session.set(session),
+                  auth._impersonated.set(impersonated))
+        try:
+            if scope["method"] == "GET":
+                response = await self.orders_get._try(scope, receive)
+                if response is None:
+                    response = await self.areas_get._try(scope, receive)
+                if response is not None:
+                    status = response.status_code
+                    await send({"type": "http.response.start", "status": status,
+                                "headers": with_vary_origin(response.raw_headers)})
+                    await send({"type": "http.response.body", "body": response.body})
+                    return
+
+            async def observing_send(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message["headers"] = with_vary_origin(message.get("headers", ()))
+                await send(message)
+
+            durable = control.durable
+            if (durable is not None and session is None
+                    and scope["method"] not in ("GET", "HEAD")):
+                from mockserver.control.journal_store import recorded
+
+                await self.inner(scope, *recorded(durable, scope, receive, observing_send))
+            else:
+                await self.inner(scope, receive, observing_send)
+        finally:
+            auth._impersonated.reset(tokens[2])
+            _current_session.reset(tokens[1])
+            _current.reset(tokens[0])
+            if observed:
+                record(control, scope, session,
+                       control.operations.match(scope["method"], scope["path"]), status,
+                       started, started_at)
+
+
+def _stands_in_for() -> frozenset[type]:
+    """Every layer the front door skips for a plain request (what each does for one is done
+    in `FrontDoor._serve`; each leaves it alone otherwise)."""
+    from mockserver.app import StaticRouteMethods
+    from mockserver.control.journal_store import RecordingMiddleware
+    from mockserver.metadata import OptionsMiddleware
+    from mockserver.registry import SessionMiddleware
+
+    return frozenset({CORSMiddleware, ControlMiddleware, RecordingMiddleware,
+                      RequestGuardMiddleware, SessionMiddleware, auth.QueryTokenMiddleware,
+                      OptionsMiddleware, StaticRouteMethods, FastPathMiddleware,
+                      AreaFastPathMiddleware})
+
+
+_STANDS_IN_FOR = _stands_in_for()
+_REQUIRED = (CORSMiddleware, ControlMiddleware, RequestGuardMiddleware, FastPathMiddleware,
+             AreaFastPathMiddleware)
+
+
+def _layers_below(app: Any) -> list[Any]:
+    """The chain of ASGI apps from `app` inwards (each pure-ASGI layer keeps the next as
+    `.app`; RequestGuardMiddleware keeps its own chain there too)."""
+    layers = []
+    while app is not None and len(layers) < 64:
+        layers.append(app)
+        app = getattr(app, "app", None)
+    return layers
+
+
+def _one(layers: list[Any], cls: type) -> Any:
+    found = [layer for layer in layers if type(layer) is cls]
+    return found[0] if len(found) == 1 else None
+
+
+def _after(layers: list[Any], cls: type) -> Any:
+    for i, layer in enumerate(layers[:-1]):
+        if type(layer) is cls:
+            return layers[i + 1]
+    return None
