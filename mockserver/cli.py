@@ -28,6 +28,8 @@ def _settings(args: argparse.Namespace) -> Settings:
             changes[name] = value
     if getattr(args, "fixtures", None):
         changes["fixtures"] = Path(args.fixtures)
+    if hasattr(args, "answer_memo"):
+        changes["answer_memo"] = args.answer_memo
     if hasattr(args, "process_delay"):  # serve: the control options (docs/daily-use.md)
         from mockserver.control import cli_args
 
@@ -168,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info",
                        choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    serve.add_argument("--answer-memo", action=argparse.BooleanOptionalAction, default=True,
+                       help="answer a repeated GET from memory until the next write "
+                            "(default: on)")
     from mockserver.control import cli_args
 
     cli_args.add_arguments(serve)

@@ -18,6 +18,16 @@ or with control characters; OPTIONS; a method a static route does not serve; `?x
 a chunked body or one over `max_body_bytes`; a fault armed for the session; a state file that is
 not replayed yet. `Settings.fast_path = False` turns it off with the fast paths, and
 `Settings.extra["front_door"] = False` alone (tests compare each way byte for byte).
+
+With `Settings.answer_memo` (on in `serve`), the 200 of a fast GET is remembered by the whole
+request (path, query string, every header, scheme, server) and sent again for the very same
+request until anything may have changed: every request that is not GET, HEAD or OPTIONS (the
+Waldur API's writes, the login, the control API's reset, import, forced states, session drops:
+all of them, whichever way they go) and every order the background processor completes start a
+new generation, and an answer is only used in the generation it was made in. Under `serve`
+nothing else changes a world (GET handlers never do; rendering never reads the wall clock), so
+the answer is the one the handlers would give. In-process (tests, the pytest plugin) a test may
+change a backend directly: there it is off unless asked for.
 """
 
 from __future__ import annotations
@@ -46,6 +56,10 @@ from mockserver.registry import SESSION_HEADER, _current, _current_session
 from mockserver.settings import Settings
 from mockserver.validators import NO_BODY, parsed_body
 
+Answer = tuple[tuple[tuple[bytes, bytes], ...], bytes]  # a 200's raw headers and body
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+MEMO_ENTRIES = 512  # remembered answers (the oldest goes first)
+MEMO_MAX_BODY = 1 << 20  # bytes: a larger answer is not remembered
 _ORIGIN = b"origin"
 _CONTENT_LENGTH = b"content-length"
 _CONTENT_TYPE = b"content-type"
@@ -71,11 +85,30 @@ class FrontDoor:
                  and all(_one(layers, cls) is not None for cls in _REQUIRED))
         self.enabled = (getattr(settings, "fast_path", True) and known
                         and settings.extra.get("front_door", True))
+        # GET answers by request (path, query, headers, scheme, server), each valid while
+        # `generation` is unchanged: every write and every order the processor completes
+        # changes it; a reset, an import, a new session are writes too.
+        self.answers: dict[Any, tuple[int, Answer]] | None = (
+            {} if self.enabled and getattr(settings, "answer_memo", False) else None)
+        self.generation = 0
+        control.processor.completed.append(self._changed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.enabled or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] in _SAFE:
+            await self._route(scope, receive, send)
+            return
+        # Whatever a write changes, it changes between these two: no answer remembered before
+        # it ends is used after it (a GET served meanwhile is remembered under the first).
+        self.generation += 1
+        try:
+            await self._route(scope, receive, send)
+        finally:
+            self.generation += 1
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         control = self.control
         durable = control.durable
         path: str = scope["path"]
@@ -132,14 +165,12 @@ class FrontDoor:
                   auth._impersonated.set(impersonated))
         try:
             if scope["method"] == "GET":
-                response = await self.orders_get._try(scope, receive)
-                if response is None:
-                    response = await self.areas_get._try(scope, receive)
-                if response is not None:
-                    status = response.status_code
-                    await send({"type": "http.response.start", "status": status,
-                                "headers": with_vary_origin(response.raw_headers)})
-                    await send({"type": "http.response.body", "body": response.body})
+                answer = await self._get(scope, receive)
+                if answer is not None:
+                    status = 200
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": list(answer[0])})
+                    await send({"type": "http.response.body", "body": answer[1]})
                     return
 
             async def observing_send(message: Message) -> None:
@@ -165,6 +196,42 @@ class FrontDoor:
                 record(control, scope, session,
                        control.operations.match(scope["method"], scope["path"]), status,
                        started, started_at)
+
+
+    async def _get(self, scope: Scope, receive: Receive) -> Answer | None:
+        """A GET's 200 answer from the fast paths (None: they leave it to Connexion), or the
+        same answer remembered for the very same request since the last write."""
+        answers = self.answers
+        if answers is None:
+            return await self._fast_get(scope, receive)
+        headers = tuple(scope["headers"])
+        if headers and type(headers[0]) is not tuple:  # lists from some in-process clients
+            headers = tuple(tuple(header) for header in headers)
+        server = scope.get("server")
+        key = (scope["path"], scope["query_string"], headers, scope["scheme"],
+               server if server is None else tuple(server), scope.get("root_path", ""))
+        generation = self.generation
+        known = answers.get(key)
+        if known is not None and known[0] == generation:
+            return known[1]
+        answer = await self._fast_get(scope, receive)
+        if (answer is not None and self.generation == generation
+                and len(answer[1]) <= MEMO_MAX_BODY):
+            if known is None and len(answers) >= MEMO_ENTRIES:
+                del answers[next(iter(answers))]  # the oldest first
+            answers[key] = (generation, answer)
+        return answer
+
+    async def _fast_get(self, scope: Scope, receive: Receive) -> Answer | None:
+        response = await self.orders_get._try(scope, receive)
+        if response is None:
+            response = await self.areas_get._try(scope, receive)
+        if response is None:
+            return None
+        return tuple(with_vary_origin(response.raw_headers)), response.body
+
+    def _changed(self, *_args: Any) -> None:
+        self.generation += 1
 
 
 def _stands_in_for() -> frozenset[type]:

@@ -19,6 +19,10 @@ class Settings:
     # every answer checked against the spec (mockserver.fastvalidation; ~0 on cached GETs)
     validate_responses: bool = True
     fast_path: bool = True  # mockserver.fastpath: GET list/retrieve without Connexion's stack
+    # mockserver.frontdoor: a fast GET's answer is reused for the very same request until the
+    # next write (on in `serve`, where only HTTP and the stub's own timers change the state;
+    # off in-process, where a test may change a backend directly)
+    answer_memo: bool = False
     max_attachment_bytes: int = 5 * 1024 * 1024
     max_body_bytes: int = 10 * 1024 * 1024
     # issue 5 (control API, browser use)

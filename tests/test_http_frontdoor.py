@@ -196,3 +196,132 @@ def test_the_front_door_stands_aside_for_a_layer_it_does_not_know() -> None:
         with TestClient(built, base_url=BASE) as client:
             client.get("/api/")
         assert _front_door(built).enabled is (settings == Settings())
+
+
+# ---------------------------------------------------------------------------------------------
+# Remembered answers (Settings.answer_memo, on in `serve`)
+
+
+def _memo_script(backend: Any) -> tuple[list[Any], list[Any]]:
+    """(reads, writes) over the fixture world: the reads show what the writes change."""
+    def tok(username: str) -> dict[str, str]:
+        return {"Authorization": f"Token {backend.user_by_username(username).token}"}
+
+    staff, owner, provider = tok("staff"), tok("cons_owner"), tok("prov_owner")
+    o = backend.world.keys["orders"]
+    order = backend.orders[o["ord-pc-slurm"]]
+    offering = f"{BASE}/api/marketplace-public-offerings/{order.offering.uuid}/"
+    project = f"{BASE}/api/projects/{order.project.uuid}/"
+    create = {"offering": offering, "project": project, "attributes": {"name": "m"},
+              "limits": {}, "accepting_terms_of_service": True}
+    if order.plan is not None:
+        create["plan"] = f"{offering}plans/{order.plan.uuid}/"
+    reads = [
+        ("GET", ORDERS, staff, {}),
+        ("GET", ORDERS, owner, {}),
+        ("GET", ORDERS + "?o=-created&page_size=5", staff, {}),
+        ("GET", ORDERS + "?state=pending-consumer", staff, {}),
+        ("GET", f"{ORDERS}{o['ord-pc-slurm']}/", staff, {}),
+        ("GET", f"{ORDERS}{o['ord-pp-slurm']}/", provider, {}),
+        ("GET", f"{ORDERS}{o['ord-exec-slurm']}/", staff, {}),
+        ("GET", "/api/marketplace-resources/", staff, {}),
+        ("GET", "/api/users/me/", owner, {}),
+        ("GET", "/api/customers/", staff, {}),
+        ("GET", ORDERS, {**staff, "X-Mock-Session": "m"}, {}),
+    ]
+    writes = [
+        ("POST", ORDERS, staff, {"json": create}),
+        ("POST", ORDERS, owner, {"json": create}),
+        ("POST", f"{ORDERS}{o['ord-pc-slurm']}/approve_by_consumer/", owner, {}),
+        ("POST", f"{ORDERS}{o['ord-pp-slurm']}/approve_by_provider/", provider, {}),
+        ("POST", f"{ORDERS}{o['ord-exec-slurm']}/set_state_erred/", staff,
+         {"json": {"error_message": "x"}}),
+        ("POST", f"{ORDERS}{o['ord-exec-slurm']}/set_state_done/", staff, {}),
+        ("POST", f"{ORDERS}{o['ord-pp-slurm']}/cancel/", staff, {}),
+        ("POST", "/__mock__/reset", {}, {}),
+        ("POST", f"/__mock__/orders/{o['ord-pc-slurm']}/state", {},
+         {"json": {"state": "executing"}}),
+        ("POST", ORDERS, {**staff, "X-Mock-Session": "m"}, {"json": create}),
+        ("POST", ORDERS, {**staff, "Origin": "http://example.com"}, {"json": create}),
+    ]
+    return reads, writes
+
+
+def test_remembered_answers_are_the_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seeded random mix of reads and writes answers byte for byte as without the memo; most
+    reads were answered from it (the comparison has teeth)."""
+    import random
+
+    computed: list[int] = []
+    original = FrontDoor._fast_get
+
+    async def spy(self: FrontDoor, scope: Any, receive: Any) -> Any:
+        if self.answers is not None:
+            computed.append(1)
+        return await original(self, scope, receive)
+
+    monkeypatch.setattr(FrontDoor, "_fast_get", spy)
+    for memo_app, memo, plain in _apps(answer_memo=True):
+        assert _front_door(memo_app).answers is not None
+        assert _front_door(plain.app).answers is None
+        reads, writes = _memo_script(memo_app.registry.get(None))
+        pick = random.Random(14)
+        steps = [pick.choice(writes) if pick.random() < 0.05 else pick.choice(reads)
+                 for _ in range(400)]
+        gets = sum(1 for step in steps if step[0] == "GET")
+        for method, url, headers, kwargs in steps:
+            where = f"{method} {url} {headers}"
+            a, b = (_run(c, method, url, headers, kwargs) for c in (memo, plain))
+            if url.startswith("/__mock__/"):  # its answers tell how long they took
+                a, b = a[0], b[0]
+            assert a == b, where
+        assert len(computed) < gets / 2, (len(computed), gets)
+        assert any(step in writes for step in steps)
+
+
+def test_a_write_or_a_completed_order_starts_a_new_generation() -> None:
+    for memo_app, memo, _plain in _apps(answer_memo=True):
+        door = _front_door(memo_app)
+        backend = memo_app.registry.get(None)
+        staff = {"Authorization": f"Token {backend.user_by_username('staff').token}"}
+        url = f"{ORDERS}{backend.world.keys['orders']['ord-pc-slurm']}/"
+        first = memo.get(url, headers=staff)
+        assert len(door.answers) == 1
+        generation = door.generation
+        assert memo.get(url, headers=staff).content == first.content
+        assert door.generation == generation
+        memo.post(f"{ORDERS}nonexistent/cancel/", headers=staff)  # even a failed write
+        assert door.generation == generation + 2
+        for callback in memo_app.control.processor.completed:
+            callback(backend, "x")
+        assert door.generation == generation + 3
+        memo.options(ORDERS, headers=staff)
+        memo.head(url, headers=staff)
+        assert door.generation == generation + 3
+
+
+def test_served_memo_sees_the_processor_complete_an_order() -> None:
+    """With `--process-delay`, an executing Basic order polled by GET turns done by itself:
+    the completion is a change the remembered answer must not hide."""
+    from test_control_processing import approve_by_provider, basic_order, wait_for_state
+
+    from mockserver.pytest_plugin import start_stub
+    from mockserver.settings import Settings
+
+    server, mock = start_stub(Settings(process_delay=0.3, answer_memo=True))
+    try:
+        order = basic_order(mock)
+        approve_by_provider(mock, order["uuid"])
+        waited = wait_for_state(mock, order["uuid"], "done")
+        assert waited >= 0.2
+    finally:
+        mock.close()
+        server.stop()
+
+
+def test_serve_remembers_answers_unless_told_not_to() -> None:
+    from mockserver.cli import _settings, build_parser
+
+    parser = build_parser()
+    assert _settings(parser.parse_args(["serve"])).answer_memo is True
+    assert _settings(parser.parse_args(["serve", "--no-answer-memo"])).answer_memo is False
