@@ -72,6 +72,15 @@ def serve_argv(port: int, orders: int, seed: int = 1, extra: tuple[str, ...] = (
     ]
 
 
+NO_ANSWER_MEMO = "--no-answer-memo"
+
+
+def without_answer_memo() -> tuple[str, ...]:
+    """`serve`'s flag that makes every GET compute its answer (remembered answers would make a
+    repeated GET measure a lookup), or nothing for a stub without remembered answers."""
+    return (NO_ANSWER_MEMO,) if NO_ANSWER_MEMO in serve_help() else ()
+
+
 def pick_token(data: Any) -> str:
     """The staff token (sees every order) from `waldur-mock tokens --json`, whatever its shape:
     {username: token}, {username: {token: ...}} or [{username, token, ...}, ...]."""

@@ -28,6 +28,7 @@ STUB = "stub"  # `waldur-mock serve` as users run it
 STUB_VALIDATED = "stub+resp-validation"  # when `serve` does not validate by default
 STUB_UNVALIDATED = "stub --no-validate-responses"  # when it does
 STUB_DURABLE = "stub --state-file"  # the cost of durability (journal of every change)
+STUB_COMPUTED = "stub --no-answer-memo"  # every GET computed, none remembered
 CEILING = "starlette ceiling"
 PRISM_STATIC = "prism static"
 PRISM_DYNAMIC = "prism dynamic"
@@ -168,6 +169,15 @@ def run(opts: Options) -> Result:
                                                       stub.auth(token)), plan.scenarios))
             res.notes.append("`stub --state-file`: every accepted change journaled and "
                              "fsync'ed within 0.05 s (the cost of durability)")
+
+        computed = stub.without_answer_memo()
+        if computed:
+            port = procs.free_port()
+            argv = stub.serve_argv(port, opts.orders, extra=computed)
+            targets.append(Target(STUB_COMPUTED, start(STUB_COMPUTED, argv, port,
+                                                       stub.auth(token)), plan.scenarios))
+            res.notes.append("`stub --no-answer-memo`: every GET computed (the `stub` column "
+                             "answers a repeated GET from memory until the next write)")
 
         cap_file = opts.workdir / "captures.json"
         ceiling.save(captures, cap_file)
