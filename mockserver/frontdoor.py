@@ -26,8 +26,9 @@ Waldur API's writes, the login, the control API's reset, import, forced states, 
 all of them, whichever way they go) and every order the background processor completes start a
 new generation, and an answer is only used in the generation it was made in. Under `serve`
 nothing else changes a world (GET handlers never do; rendering never reads the wall clock), so
-the answer is the one the handlers would give. In-process (tests, the pytest plugin) a test may
-change a backend directly: there it is off unless asked for.
+the answer is the one the handlers would give. At most 512 answers and 64 MiB of bodies are
+kept (the oldest go first); an answer over 1 MiB is not kept. In-process (tests, the pytest
+plugin) a test may change a backend directly: there it is off unless asked for.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ from mockserver.validators import NO_BODY, parsed_body
 
 Answer = tuple[tuple[tuple[bytes, bytes], ...], bytes]  # a 200's raw headers and body
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
-MEMO_ENTRIES = 512  # remembered answers (the oldest goes first)
+MEMO_ENTRIES = 512  # remembered answers at most (the oldest goes first) ...
+MEMO_BYTES = 64 << 20  # ... and bytes of their bodies at most
 MEMO_MAX_BODY = 1 << 20  # bytes: a larger answer is not remembered
 _ORIGIN = b"origin"
 _CONTENT_LENGTH = b"content-length"
@@ -91,6 +93,7 @@ class FrontDoor:
         self.answers: dict[Any, tuple[int, Answer]] | None = (
             {} if self.enabled and getattr(settings, "answer_memo", False) else None)
         self.generation = 0
+        self.memo_bytes = 0  # of the remembered bodies
         control.processor.completed.append(self._changed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -217,9 +220,15 @@ class FrontDoor:
         answer = await self._fast_get(scope, receive)
         if (answer is not None and self.generation == generation
                 and len(answer[1]) <= MEMO_MAX_BODY):
-            if known is None and len(answers) >= MEMO_ENTRIES:
-                del answers[next(iter(answers))]  # the oldest first
+            if known is not None:
+                del answers[key]
+                self.memo_bytes -= len(known[1][1])
+            while answers and (len(answers) >= MEMO_ENTRIES
+                               or self.memo_bytes + len(answer[1]) > MEMO_BYTES):
+                oldest = next(iter(answers))  # the oldest first
+                self.memo_bytes -= len(answers.pop(oldest)[1][1])
             answers[key] = (generation, answer)
+            self.memo_bytes += len(answer[1])
         return answer
 
     async def _fast_get(self, scope: Scope, receive: Receive) -> Answer | None:

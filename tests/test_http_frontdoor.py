@@ -325,3 +325,33 @@ def test_serve_remembers_answers_unless_told_not_to() -> None:
     parser = build_parser()
     assert _settings(parser.parse_args(["serve"])).answer_memo is True
     assert _settings(parser.parse_args(["serve", "--no-answer-memo"])).answer_memo is False
+
+
+def test_remembered_answers_stay_within_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver import frontdoor
+
+    monkeypatch.setattr(frontdoor, "MEMO_ENTRIES", 4)
+    for memo_app, memo, plain in _apps(answer_memo=True):
+        door = _front_door(memo_app)
+        backend = memo_app.registry.get(None)
+        staff = {"Authorization": f"Token {backend.user_by_username('staff').token}"}
+        pages = [f"{ORDERS}?page_size={n}" for n in range(1, 9)]
+        for url in pages:
+            assert memo.get(url, headers=staff).content == plain.get(url, headers=staff).content
+        assert len(door.answers) == 4
+        assert door.memo_bytes == sum(len(a[1][1]) for a in door.answers.values())
+        monkeypatch.setattr(frontdoor, "MEMO_BYTES", door.memo_bytes)  # full: the next evicts
+        memo.get(pages[0], headers=staff)
+        assert len(door.answers) <= 4
+        assert door.memo_bytes <= frontdoor.MEMO_BYTES
+        assert door.memo_bytes == sum(len(a[1][1]) for a in door.answers.values())
+        assert [k[1] for k in door.answers][-1] == b"page_size=1"
+
+
+def test_identical_with_the_control_api_off() -> None:
+    for door_app, door, layered in _apps(control=False):
+        assert _front_door(door_app).enabled
+        for method, url, headers, kwargs in _script(door_app.registry.get(None))[:90]:
+            where = f"{method} {url} {headers} {kwargs}"
+            assert _run(door, method, url, headers, kwargs) == _run(layered, method, url,
+                                                                     headers, kwargs), where
