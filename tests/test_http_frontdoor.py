@@ -277,6 +277,7 @@ def test_remembered_answers_are_the_answers(monkeypatch: pytest.MonkeyPatch) -> 
             assert a == b, where
         assert len(computed) < gets / 2, (len(computed), gets)
         assert any(step in writes for step in steps)
+        assert _journal(memo_app) == _journal(plain.app)  # remembered answers are journaled too
 
 
 def test_a_write_or_a_completed_order_starts_a_new_generation() -> None:
