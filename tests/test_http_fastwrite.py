@@ -41,6 +41,17 @@ def pair(request: Any) -> Iterator[tuple[Any, Any, Any]]:
 Call = tuple[str, str, dict[str, str], dict[str, Any]]  # method, url, headers, httpx kwargs
 
 
+def create_body(backend: Any, name: str) -> dict[str, Any]:
+    """A valid create of an order like the fixture's ord-pc-slurm (same offering, plan, project)."""
+    order = backend.orders[backend.world.keys["orders"]["ord-pc-slurm"]]
+    offering = f"{BASE}/api/marketplace-public-offerings/{order.offering.uuid}/"
+    create = {"offering": offering, "project": f"{BASE}/api/projects/{order.project.uuid}/",
+              "attributes": {"name": name}, "limits": {}, "accepting_terms_of_service": True}
+    if order.plan is not None:
+        create["plan"] = f"{offering}plans/{order.plan.uuid}/"
+    return create
+
+
 def _script(backend: Any) -> list[Call]:
     def tok(username: str) -> dict[str, str]:
         return {"Authorization": f"Token {backend.user_by_username(username).token}"}
@@ -49,13 +60,7 @@ def _script(backend: Any) -> list[Call]:
     o = keys["orders"]
     staff, plain, owner = tok("staff"), tok("plain_user"), tok("cons_owner")
     pc, pp = o["ord-pc-slurm"], o["ord-pp-slurm"]
-    order = backend.orders[pc]
-    offering = f"{BASE}/api/marketplace-public-offerings/{order.offering.uuid}/"
-    project = f"{BASE}/api/projects/{order.project.uuid}/"
-    create = {"offering": offering, "project": project, "attributes": {"name": "x"},
-              "limits": {}, "accepting_terms_of_service": True}
-    if order.plan is not None:
-        create["plan"] = f"{offering}plans/{order.plan.uuid}/"
+    create = create_body(backend, "x")
     js = {**staff, "Content-Type": JSON}
     act = f"{ORDERS}{pc}/"
     erred = f"{ORDERS}{o['ord-exec-slurm']}/set_state_erred/"
@@ -80,7 +85,7 @@ def _script(backend: Any) -> list[Call]:
         ("POST", ORDERS, {**staff, "Content-Type": "text/plain"}, {"content": b"{}"}),
         ("POST", ORDERS, {**staff, "Content-Type": "application/vnd.api+json"},
          {"content": b"{}"}),
-        ("POST", ORDERS, staff, {"data": {"project": project}}),  # urlencoded form
+        ("POST", ORDERS, staff, {"data": {"project": create["project"]}}),  # urlencoded form
         ("POST", ORDERS, staff, {"content": b"{}"}),  # no Content-Type
         ("POST", ORDERS + "?field=uuid", staff, {"json": create}),
         ("POST", ORDERS, {}, {"json": create}),  # 401

@@ -209,13 +209,7 @@ def _memo_script(backend: Any) -> tuple[list[Any], list[Any]]:
 
     staff, owner, provider = tok("staff"), tok("cons_owner"), tok("prov_owner")
     o = backend.world.keys["orders"]
-    order = backend.orders[o["ord-pc-slurm"]]
-    offering = f"{BASE}/api/marketplace-public-offerings/{order.offering.uuid}/"
-    project = f"{BASE}/api/projects/{order.project.uuid}/"
-    create = {"offering": offering, "project": project, "attributes": {"name": "m"},
-              "limits": {}, "accepting_terms_of_service": True}
-    if order.plan is not None:
-        create["plan"] = f"{offering}plans/{order.plan.uuid}/"
+    create = test_http_fastwrite.create_body(backend, "m")
     reads = [
         ("GET", ORDERS, staff, {}),
         ("GET", ORDERS, owner, {}),
