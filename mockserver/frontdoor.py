@@ -6,18 +6,20 @@ GET fast paths) before Connexion's exception handling; each wraps `send`, most l
 headers again. For most requests nearly all of them only pass it on, and together they cost
 ~30 µs of every answer (docs/performance.md). The front door sits directly inside Connexion's
 ServerErrorMiddleware, outside all of them. A request that none of them would act on beyond
-their common bookkeeping - a *plain* one - is served here: it does that bookkeeping itself (the
-session's backend and context variables, the CORS `Vary: Origin`, the journal entry, the state
-file's record of a write), serves a GET from the fast paths (`fastpath`, `fastroutes`) and
-hands anything else to the layer right after the skipped ones (Connexion's ExceptionMiddleware,
-with FastWriteMiddleware inside it), exactly where it would have arrived.
+their common bookkeeping - a *plain* one - is served here: it does that bookkeeping itself
+(the session's backend and context variables; the CORS headers: Starlette's own `send` for a
+request with an `Origin`, the `Vary: Origin` of our CORS shortcut without one; the journal
+entry; the state file's record of a write), serves a GET from the fast paths (`fastpath`,
+`fastroutes`) and hands anything else to the layer right after the skipped ones (Connexion's
+ExceptionMiddleware, with FastWriteMiddleware inside it), exactly where it would have arrived.
 
-Plain means none of these (each goes the whole way, unchanged): not an HTTP request; an `Origin`
-header (CORS proper); the control API, Swagger UI, `/media/`; a path without its trailing slash
-or with control characters; OPTIONS; a method a static route does not serve; `?x-auth-token=`;
-a chunked body or one over `max_body_bytes`; a fault armed for the session; a state file that is
-not replayed yet. `Settings.fast_path = False` turns it off with the fast paths, and
-`Settings.extra["front_door"] = False` alone (tests compare each way byte for byte).
+Plain means none of these (each goes the whole way, unchanged): not an HTTP request; OPTIONS
+(a CORS preflight, or DRF's metadata); the control API, Swagger UI, `/media/`; a path without
+its trailing slash or with control characters; a method a static route does not serve;
+`?x-auth-token=`; a chunked body or one over `max_body_bytes`; a fault armed for the session;
+a state file that is not replayed yet. `Settings.fast_path = False` turns it off with the
+fast paths, and `Settings.extra["front_door"] = False` alone (tests compare each way byte for
+byte).
 
 With `Settings.answer_memo` (on in `serve`), the 200 of a fast GET is remembered by the whole
 request (path, query string, every header, scheme, server) and sent again for the very same
@@ -37,6 +39,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import auth
@@ -57,7 +60,7 @@ from mockserver.registry import SESSION_HEADER, _current, _current_session
 from mockserver.settings import Settings
 from mockserver.validators import NO_BODY, parsed_body
 
-Answer = tuple[tuple[tuple[bytes, bytes], ...], bytes]  # a 200's raw headers and body
+Answer = tuple[tuple[tuple[bytes, bytes], ...], bytes]  # a 200's raw headers and body (no CORS)
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 MEMO_ENTRIES = 512  # remembered answers at most (the oldest goes first) ...
 MEMO_BYTES = 64 << 20  # ... and bytes of their bodies at most
@@ -78,6 +81,7 @@ class FrontDoor:
         self.max_body = settings.max_body_bytes
         self.docs = control.docs
         layers = _layers_below(app)
+        self.cors = _one(layers, CORSMiddleware)
         self.orders_get = _one(layers, FastPathMiddleware)
         self.areas_get = _one(layers, AreaFastPathMiddleware)
         self.inner = _after(layers, AreaFastPathMiddleware)  # Connexion's ExceptionMiddleware
@@ -123,7 +127,7 @@ class FrontDoor:
             await self.app(scope, receive, send)
             return
         session = impersonated = None
-        lower_media = has_session = False
+        lower_media = has_session = has_origin = False
         for name, value in scope["headers"]:  # the first of repeated headers counts, as inside
             if name == _CONTENT_LENGTH:
                 try:
@@ -142,7 +146,9 @@ class FrontDoor:
             elif name == _CONTENT_TYPE:
                 media = value.partition(b";")[0]
                 lower_media = media != media.lower()
-            elif name == _ORIGIN or name == _TRANSFER_ENCODING:
+            elif name == _ORIGIN:
+                has_origin = True
+            elif name == _TRANSFER_ENCODING:
                 break
         else:
             allowed = static_route_methods(path)
@@ -150,12 +156,12 @@ class FrontDoor:
                     and not control.faults.armed(session)):
                 if lower_media:
                     _lowercase_media_type(scope)
-                await self._serve(scope, receive, send, session, impersonated)
+                await self._serve(scope, receive, send, session, impersonated, has_origin)
                 return
         await self.app(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, session: str | None,
-                     impersonated: bytes | None) -> None:
+                     impersonated: bytes | None, has_origin: bool) -> None:
         """What the skipped layers do for a plain request, then the answer."""
         control = self.control
         observed = control.settings.control
@@ -166,22 +172,30 @@ class FrontDoor:
         parsed_body.set(NO_BODY)
         tokens = (_current.set(control.backend(session)), _current_session.set(session),
                   auth._impersonated.set(impersonated))
-        try:
-            if scope["method"] == "GET":
-                answer = await self._get(scope, receive)
-                if answer is not None:
-                    status = 200
-                    await send({"type": "http.response.start", "status": 200,
-                                "headers": list(answer[0])})
-                    await send({"type": "http.response.body", "body": answer[1]})
-                    return
+        if has_origin:  # Starlette's CORS `send`, as its simple_response uses it
+            cors, request_headers = self.cors, Headers(scope=scope)
 
+            async def observing_send(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await cors.send(message, send, request_headers)
+        else:
             async def observing_send(message: Message) -> None:
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     message["headers"] = with_vary_origin(message.get("headers", ()))
                 await send(message)
+
+        try:
+            if scope["method"] == "GET":
+                answer = await self._get(scope, receive)
+                if answer is not None:
+                    await observing_send({"type": "http.response.start", "status": 200,
+                                          "headers": list(answer[0])})
+                    await observing_send({"type": "http.response.body", "body": answer[1]})
+                    return
 
             durable = control.durable
             if (durable is not None and session is None
@@ -237,7 +251,7 @@ class FrontDoor:
             response = await self.areas_get._try(scope, receive)
         if response is None:
             return None
-        return tuple(with_vary_origin(response.raw_headers)), response.body
+        return tuple(response.raw_headers), response.body
 
     def _changed(self, *_args: Any) -> None:
         self.generation += 1

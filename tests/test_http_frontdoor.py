@@ -75,6 +75,9 @@ def _script(backend: Any) -> list[tuple[str, str, dict[str, str], dict[str, Any]
         ("GET", "/api/nowhere/", staff, {}),
         ("GET", "/__mock__/", {}, {}),
         ("OPTIONS", ORDERS, staff, {}),
+        ("OPTIONS", ORDERS, {"Origin": "http://x", "Access-Control-Request-Method": "POST",
+                             "Access-Control-Request-Headers": "authorization"}, {}),
+        ("GET", "/api/users/me/", {**staff, "Origin": "http://x", "Vary": "x"}, {}),
         ("DELETE", f"{ORDERS}dashboard-my-orders/", staff, {}),
         ("POST", f"{ORDERS}{hexa}/approve_by_consumer/",
          {**staff, "Content-Type": "Application/JSON"}, {"content": b"{}"}),
@@ -136,8 +139,12 @@ def test_only_plain_requests_skip_the_layers(pair: tuple[Any, Any, Any],
         ("POST", f"{ORDERS}{hexa}/set_state_erred/", staff, {"json": {}}),
         ("POST", ORDERS, {**staff, "Content-Type": "Application/Json"}, {"content": b"{}"}),
     ]
-    layered = [
+    plain += [
         ("GET", ORDERS, {**staff, "Origin": "http://example.com"}, {}),
+        ("POST", f"{ORDERS}{hexa}/set_state_erred/", {**staff, "Origin": "http://x"},
+         {"json": {}}),
+    ]
+    layered = [
         ("GET", ORDERS[:-1], staff, {}),
         ("OPTIONS", ORDERS, staff, {}),
         ("GET", f"{ORDERS}?x-auth-token=abc", {}, {}),
@@ -350,3 +357,22 @@ def test_identical_with_the_control_api_off() -> None:
             where = f"{method} {url} {headers} {kwargs}"
             assert _run(door, method, url, headers, kwargs) == _run(layered, method, url,
                                                                      headers, kwargs), where
+
+
+def test_identical_with_narrowed_cors_origins() -> None:
+    """`--cors-origin`: an allowed origin is mirrored, another gets no CORS headers."""
+    for door_app, door, layered in _apps(cors_origins=("http://allowed.example",)):
+        backend = door_app.registry.get(None)
+        staff = {"Authorization": f"Token {backend.user_by_username('staff').token}"}
+        hexa = backend.world.keys["orders"]["ord-pc-slurm"]
+        for origin in ("http://allowed.example", "http://other.example"):
+            for method, url, kwargs in (("GET", ORDERS, {}), ("GET", f"{ORDERS}{hexa}/", {}),
+                                        ("GET", "/api/customers/", {}),
+                                        ("POST", f"{ORDERS}{hexa}/cancel/", {}),
+                                        ("GET", f"{ORDERS}{hexa}/", {})):
+                headers = {**staff, "Origin": origin}
+                a = _run(door, method, url, headers, kwargs)
+                assert a == _run(layered, method, url, headers, kwargs), (origin, method, url)
+                names = {k for k, _ in a[1]}
+                assert ("access-control-allow-origin" in names) is (origin.startswith(
+                    "http://allowed")), a[1]
