@@ -29,13 +29,16 @@ all of them, whichever way they go) and every order the background processor com
 new generation, and an answer is only used in the generation it was made in. Under `serve`
 nothing else changes a world (GET handlers never do; rendering never reads the wall clock), so
 the answer is the one the handlers would give. At most 512 answers and 64 MiB of bodies are
-kept (the oldest go first); an answer over 1 MiB is not kept. In-process (tests, the pytest
-plugin) a test may change a backend directly: there it is off unless asked for.
+kept (the oldest go first); an answer over 1 MiB is not kept. An answer is also tied to the
+backend it came from (a weak reference), so a world replaced in-process is noticed; a world
+changed in place by a test's own code is not: in-process (tests, the pytest plugin) it is off
+unless asked for.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,9 +95,10 @@ class FrontDoor:
         self.enabled = (getattr(settings, "fast_path", True) and known
                         and settings.extra.get("front_door", True))
         # GET answers by request (path, query, headers, scheme, server), each valid while
-        # `generation` is unchanged: every write and every order the processor completes
-        # changes it; a reset, an import, a new session are writes too.
-        self.answers: dict[Any, tuple[int, Answer]] | None = (
+        # `generation` is unchanged (every write and every order the processor completes
+        # changes it; a reset, an import, a new session are writes too) and for the very
+        # backend it was made from (a world replaced in-process, not over HTTP, is noticed)
+        self.answers: dict[Any, tuple[int, Any, Answer]] | None = (
             {} if self.enabled and getattr(settings, "answer_memo", False) else None)
         self.generation = 0
         self.memo_bytes = 0  # of the remembered bodies
@@ -170,7 +174,8 @@ class FrontDoor:
             started = time.perf_counter()
         status = DROPPED
         parsed_body.set(NO_BODY)
-        tokens = (_current.set(control.backend(session)), _current_session.set(session),
+        backend = control.backend(session)
+        tokens = (_current.set(backend), _current_session.set(session),
                   auth._impersonated.set(impersonated))
         if has_origin:  # Starlette's CORS `send`, as its simple_response uses it
             cors, request_headers = self.cors, Headers(scope=scope)
@@ -190,7 +195,7 @@ class FrontDoor:
 
         try:
             if scope["method"] == "GET":
-                answer = await self._get(scope, receive)
+                answer = await self._get(scope, receive, backend)
                 if answer is not None:
                     await observing_send({"type": "http.response.start", "status": 200,
                                           "headers": list(answer[0])})
@@ -215,7 +220,7 @@ class FrontDoor:
                        started, started_at)
 
 
-    async def _get(self, scope: Scope, receive: Receive) -> Answer | None:
+    async def _get(self, scope: Scope, receive: Receive, backend: Any) -> Answer | None:
         """A GET's 200 answer from the fast paths (None: they leave it to Connexion), or the
         same answer remembered for the very same request since the last write."""
         answers = self.answers
@@ -229,19 +234,19 @@ class FrontDoor:
                server if server is None else tuple(server), scope.get("root_path", ""))
         generation = self.generation
         known = answers.get(key)
-        if known is not None and known[0] == generation:
-            return known[1]
+        if known is not None and known[0] == generation and known[1]() is backend:
+            return known[2]
         answer = await self._fast_get(scope, receive)
         if (answer is not None and self.generation == generation
                 and len(answer[1]) <= MEMO_MAX_BODY):
             if known is not None:
                 del answers[key]
-                self.memo_bytes -= len(known[1][1])
+                self.memo_bytes -= len(known[2][1])
             while answers and (len(answers) >= MEMO_ENTRIES
                                or self.memo_bytes + len(answer[1]) > MEMO_BYTES):
                 oldest = next(iter(answers))  # the oldest first
-                self.memo_bytes -= len(answers.pop(oldest)[1][1])
-            answers[key] = (generation, answer)
+                self.memo_bytes -= len(answers.pop(oldest)[2][1])
+            answers[key] = (generation, weakref.ref(backend), answer)
             self.memo_bytes += len(answer[1])
         return answer
 

@@ -341,12 +341,12 @@ def test_remembered_answers_stay_within_their_budget(monkeypatch: pytest.MonkeyP
         for url in pages:
             assert memo.get(url, headers=staff).content == plain.get(url, headers=staff).content
         assert len(door.answers) == 4
-        assert door.memo_bytes == sum(len(a[1][1]) for a in door.answers.values())
+        assert door.memo_bytes == sum(len(a[2][1]) for a in door.answers.values())
         monkeypatch.setattr(frontdoor, "MEMO_BYTES", door.memo_bytes)  # full: the next evicts
         memo.get(pages[0], headers=staff)
         assert len(door.answers) <= 4
         assert door.memo_bytes <= frontdoor.MEMO_BYTES
-        assert door.memo_bytes == sum(len(a[1][1]) for a in door.answers.values())
+        assert door.memo_bytes == sum(len(a[2][1]) for a in door.answers.values())
         assert [k[1] for k in door.answers][-1] == b"page_size=1"
 
 
@@ -376,3 +376,15 @@ def test_identical_with_narrowed_cors_origins() -> None:
                 names = {k for k, _ in a[1]}
                 assert ("access-control-allow-origin" in names) is (origin.startswith(
                     "http://allowed")), a[1]
+
+
+def test_a_world_replaced_in_process_is_noticed() -> None:
+    for memo_app, memo, _plain in _apps(answer_memo=True):
+        backend = memo_app.registry.get(None)
+        staff = {"Authorization": f"Token {backend.user_by_username('staff').token}"}
+        url = f"{ORDERS}{backend.world.keys['orders']['ord-pc-slurm']}/"
+        assert memo.post(f"{url}approve_by_consumer/", headers=staff).status_code == 200
+        before = memo.get(url, headers=staff).json()["state"]
+        assert before != "pending-consumer"
+        memo_app.registry.reset(None)  # no HTTP request: the generation stays
+        assert memo.get(url, headers=staff).json()["state"] == "pending-consumer"

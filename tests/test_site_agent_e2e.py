@@ -46,8 +46,9 @@ def agent_venv() -> Path:
 
 
 def _served_stub() -> Iterator[WaldurMock]:
-    """A served stub with only the fixture's orders (no generated ones for the agent to meet)."""
-    server, mock = start_stub(Settings(orders=0))
+    """A served stub with only the fixture's orders (no generated ones for the agent to meet),
+    remembering answers as `waldur-mock serve` does (the agent polls the same GETs)."""
+    server, mock = start_stub(Settings(orders=0, answer_memo=True))
     try:
         yield mock
     finally:
