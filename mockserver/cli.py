@@ -115,7 +115,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"waldur-mock: Waldur Marketplace Orders API stub on {url}{orders_path}")
     print(f"  seed {settings.seed}, fixtures {settings.fixtures}, "
           f"{len(backend.orders)} orders, response validation "
-          f"{'on' if settings.validate_responses else 'off'} "
+          f"{'on' if settings.validate_responses else 'off'}, remembered GET answers "
+          f"{'on' if settings.answer_memo else 'off'} "
           f"(ready in {time.perf_counter() - started:.2f} s)")
     print("  Authorization: Token <token>, or log in: POST "
           f"{url}{spec.path_of('api_auth_password')} with password = username")

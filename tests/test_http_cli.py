@@ -74,3 +74,4 @@ def test_serve_starts_fast_and_answers() -> None:
         out, _ = proc.communicate(timeout=20)
     assert f"http://127.0.0.1:{port}/api/marketplace-orders/" in out
     assert STAFF in out and "seed 3" in out
+    assert "response validation on, remembered GET answers on" in out
