@@ -50,6 +50,7 @@ def command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "mockserver.cli"]
 
 
+@cache
 def serve_help() -> str:
     argv = [*command(), "serve", "--help"]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope
 from mockserver import auth, spec
 from mockserver.fastpath import GetFastPath, call_handler
 from mockserver.fastvalidation import first_error
-from mockserver.routeindex import RouteIndex, compiled
+from mockserver.routeindex import RouteIndex, compiled, literal_prefix
 from mockserver.settings import Settings
 
 ORDERS_MODULE = "mockserver.orders.responses"  # served by mockserver/fastpath.py
@@ -64,8 +64,7 @@ def routes() -> tuple[Route, ...]:
         params = tuple(re.findall(r"\{([^}]+)\}", path))
         pattern = "^" + re.sub(r"\\\{[^}]+\\\}", _PARAM, re.escape(path)) + "$"
         secured = bool(op.get("security", default_security))
-        prefix = path.split("{", 1)[0]
-        out.append(Route(pattern, prefix, path, params, handler, secured))
+        out.append(Route(pattern, literal_prefix(path), path, params, handler, secured))
     out.sort(key=lambda r: len(r.params))
     return tuple(out)
 

@@ -50,16 +50,19 @@ from mockserver.app import (
     _CONTROL_CHARS,
     MEDIA_PREFIX,
     RequestGuardMiddleware,
+    StaticRouteMethods,
     _lowercase_media_type,
     static_route_methods,
 )
 from mockserver.control.context import Control
 from mockserver.control.cors import CORSMiddleware, with_vary_origin
+from mockserver.control.journal_store import RecordingMiddleware, recorded
 from mockserver.control.middleware import DROPPED, ControlMiddleware, record
 from mockserver.control.spec import PREFIX
 from mockserver.fastpath import FastPathMiddleware
 from mockserver.fastroutes import AreaFastPathMiddleware
-from mockserver.registry import SESSION_HEADER, _current, _current_session
+from mockserver.metadata import OptionsMiddleware
+from mockserver.registry import SESSION_HEADER, SessionMiddleware, _current, _current_session
 from mockserver.settings import Settings
 from mockserver.validators import NO_BODY, parsed_body
 
@@ -205,8 +208,6 @@ class FrontDoor:
             durable = control.durable
             if (durable is not None and session is None
                     and scope["method"] not in ("GET", "HEAD")):
-                from mockserver.control.journal_store import recorded
-
                 await self.inner(scope, *recorded(durable, scope, receive, observing_send))
             else:
                 await self.inner(scope, receive, observing_send)
@@ -262,21 +263,12 @@ class FrontDoor:
         self.generation += 1
 
 
-def _stands_in_for() -> frozenset[type]:
-    """Every layer the front door skips for a plain request (what each does for one is done
-    in `FrontDoor._serve`; each leaves it alone otherwise)."""
-    from mockserver.app import StaticRouteMethods
-    from mockserver.control.journal_store import RecordingMiddleware
-    from mockserver.metadata import OptionsMiddleware
-    from mockserver.registry import SessionMiddleware
-
-    return frozenset({CORSMiddleware, ControlMiddleware, RecordingMiddleware,
-                      RequestGuardMiddleware, SessionMiddleware, auth.QueryTokenMiddleware,
-                      OptionsMiddleware, StaticRouteMethods, FastPathMiddleware,
-                      AreaFastPathMiddleware})
-
-
-_STANDS_IN_FOR = _stands_in_for()
+# Every layer the front door skips for a plain request (what each does for one is done in
+# `FrontDoor._serve`; each leaves it alone otherwise), and those it cannot do without.
+_STANDS_IN_FOR = frozenset({CORSMiddleware, ControlMiddleware, RecordingMiddleware,
+                            RequestGuardMiddleware, SessionMiddleware, auth.QueryTokenMiddleware,
+                            OptionsMiddleware, StaticRouteMethods, FastPathMiddleware,
+                            AreaFastPathMiddleware})
 _REQUIRED = (CORSMiddleware, ControlMiddleware, RequestGuardMiddleware, FastPathMiddleware,
              AreaFastPathMiddleware)
 

@@ -19,6 +19,12 @@ T = TypeVar("T")
 Key = tuple[str, str]
 
 
+def literal_prefix(template: str) -> str:
+    """A path template's text before its first parameter: every path it matches starts with it
+    (checking that spares running a regex that cannot match)."""
+    return template.split("{", 1)[0]
+
+
 def template_key(template: str) -> Key | None:
     """The first two segments of a path template, when both are literal and complete."""
     parts = template.split("/", 3)

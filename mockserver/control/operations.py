@@ -9,7 +9,7 @@ from functools import cached_property
 from urllib.parse import urlparse
 
 from mockserver import spec
-from mockserver.routeindex import RouteIndex, compiled
+from mockserver.routeindex import RouteIndex, compiled, literal_prefix
 
 MEMO_PATHS = 4096  # distinct (method, path) answers remembered
 
@@ -37,8 +37,7 @@ class OperationMatcher:
         for operation_id, (method, path) in ops.items():
             pattern = re.escape(base + path)
             pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
-            prefix = (base + path).split("{", 1)[0]
-            routes.append((method, prefix, pattern + r"/?\Z", operation_id))
+            routes.append((method, literal_prefix(base + path), pattern + r"/?\Z", operation_id))
         # Literal segments beat parameters (e.g. /dashboard-my-orders/ over /{uuid}/).
         routes.sort(key=lambda r: r[2].count("[^/]+"))
         return routes
