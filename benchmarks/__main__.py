@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             "connections)",
             "Requests per second (higher is better; `err` = non-2xx or socket errors):",
             report.markdown_table(rps), "Latency p50 / p99 in ms:", report.markdown_table(lat),
-            f"Cold start (spawn to first 200): {cold}."))
+            f"Cold start (spawn to first 200): {cold}.", throughput.create_budget(tp) or ""))
         raw["throughput"] = asdict(tp)
     elif "throughput" in parts:
         notes.append("throughput skipped: wrk is missing")

@@ -29,6 +29,8 @@ STUB_VALIDATED = "stub+resp-validation"  # when `serve` does not validate by def
 STUB_UNVALIDATED = "stub --no-validate-responses"  # when it does
 STUB_DURABLE = "stub --state-file"  # the cost of durability (journal of every change)
 STUB_COMPUTED = "stub --no-answer-memo"  # every GET computed, none remembered
+STUB_FLOOR = "stub, create canned"  # create's domain work replaced by a replay (benchmarks.floor)
+CREATE = "POST create"
 CEILING = "starlette ceiling"
 PRISM_STATIC = "prism static"
 PRISM_DYNAMIC = "prism dynamic"
@@ -71,7 +73,7 @@ def capture(port: int, plan: stub.Plan) -> list[Capture]:
 class Target:
     name: str
     server: procs.Server
-    scenarios: Sequence[stub.Scenario]
+    scenarios: Sequence[stub.Scenario | None]  # None: this target skips that scenario
 
 
 def measure(
@@ -82,7 +84,7 @@ def measure(
     interleaving spreads the noise of a shared machine evenly over the targets."""
     out: dict[str, dict[str, wrk.WrkResult]] = {t.name: {} for t in targets}
     for t in targets:  # 1 s warm-up each (JITs, caches, first-request work)
-        sc = t.scenarios[0]
+        sc = next(s for s in t.scenarios if s is not None)
         wrk.run(f"http://{procs.HOST}:{t.server.port}{sc.path}",
                 wrk.lua_script(sc.method, headers, sc.body), duration=1,
                 connections=opts.connections, cpu=cpu, wrk=opts.wrk_path)
@@ -90,6 +92,8 @@ def measure(
         for _ in range(opts.rounds):
             for t in targets:
                 sc = t.scenarios[i]
+                if sc is None:
+                    continue
                 result, _raw = wrk.run(
                     f"http://{procs.HOST}:{t.server.port}{sc.path}",
                     wrk.lua_script(sc.method, headers, sc.body),
@@ -100,9 +104,18 @@ def measure(
                     out[t.name][sc.name] = result
         name = targets[0].scenarios[i].name
         print(f"  {name:<28}" + "".join(
-            f" {t.name} {out[t.name][t.scenarios[i].name].rps:,.0f}/s" for t in targets),
+            f" {t.name} {out[t.name][name].rps:,.0f}/s" for t in targets if name in out[t.name]),
             flush=True)
     return out
+
+
+def floor_available() -> bool:
+    """The floor column needs this checkout's stub (it patches its create handler)."""
+    try:
+        from mockserver.orders import responses
+    except ImportError:
+        return False
+    return hasattr(responses, "marketplace_orders_create")
 
 
 def second_stub() -> tuple[str, str, bool] | None:
@@ -179,6 +192,17 @@ def run(opts: Options) -> Result:
             res.notes.append("`stub --no-answer-memo`: every GET computed (the `stub` column "
                              "answers a repeated GET from memory until the next write)")
 
+        if any(sc.name == CREATE for sc in plan.scenarios) and floor_available():
+            port = procs.free_port()
+            argv = [sys.executable, "-m", "benchmarks.floor",
+                    *stub.serve_argv(port, opts.orders)[len(stub.command()):]]
+            only_create = [sc if sc.name == CREATE else None for sc in plan.scenarios]
+            targets.append(Target(STUB_FLOOR, start(STUB_FLOOR, argv, port, stub.auth(token)),
+                                  only_create))
+            res.notes.append(f"`{STUB_FLOOR}`: `serve` with the create handler's work replaced "
+                             "by a replay of its first answer (benchmarks/floor.py): what a "
+                             "create costs apart from its domain work")
+
         cap_file = opts.workdir / "captures.json"
         ceiling.save(captures, cap_file)
         port = procs.free_port()
@@ -216,6 +240,23 @@ def _ratio(a: wrk.WrkResult | None, b: wrk.WrkResult | None) -> str:
     if a is None or b is None or b.rps == 0:
         return "-"
     return f"{a.rps / b.rps:.2f}"
+
+
+def create_budget(res: Result, need: float = 0.40) -> str | None:
+    """Where a served create's time goes, from the floor column: the server is pinned to one
+    core and saturated, so 10^6 / req/s is its time per request in µs. The stub's HTTP side is
+    floor - ceiling, its domain work stub - floor; `need` x the ceiling leaves
+    1/(need * ceiling) - 1/ceiling for both together."""
+    got = [res.results.get(t, {}).get(CREATE) for t in (res.validated, STUB_FLOOR, CEILING)]
+    if any(r is None or r.rps <= 0 for r in got):
+        return None
+    stub_us, floor_us, ceiling_us = (1e6 / r.rps for r in got)  # type: ignore[union-attr]
+    budget = ceiling_us / need - ceiling_us
+    return (f"A served create, in µs of the server's core per request (10^6 / req/s): the "
+            f"ceiling {ceiling_us:.0f}; the stub's HTTP side {floor_us - ceiling_us:.0f} "
+            f"(`{STUB_FLOOR}` - ceiling); its domain work {stub_us - floor_us:.0f} "
+            f"(`{res.validated}` - `{STUB_FLOOR}`). {need:g}x the ceiling leaves "
+            f"{budget:.0f} µs above the ceiling for both together.")
 
 
 def tables(res: Result) -> tuple[list[list[str]], list[list[str]]]:

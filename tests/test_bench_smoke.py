@@ -238,3 +238,77 @@ def test_the_ceiling_is_served_as_the_stub_is() -> None:
     app, kwargs = ceiling.served(ceiling.create_app([]))
     assert isinstance(app, accesslog.AccessLog)
     assert kwargs == cli.uvicorn_kwargs("info") and kwargs["access_log"] is False
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_floor_replays_the_first_create(monkeypatch: pytest.MonkeyPatch, fast_path: bool) -> None:
+    """benchmarks/floor.py: the create handler runs once, then its answer is replayed through
+    the rest of the stack (a second create adds no order and answers the same bytes)."""
+    import json
+
+    from benchmarks import floor
+    from mockserver.app import create_app
+    from mockserver.orders import responses
+    from mockserver.settings import Settings
+    from tests.test_http_fastwrite import create_body
+
+    monkeypatch.setattr(responses, "marketplace_orders_create",
+                        floor.canned(responses.marketplace_orders_create))
+    app = create_app(Settings(fast_path=fast_path))
+    backend = app.registry.get(None)
+    staff = backend.user_by_username("staff").token
+    headers = {"Authorization": f"Token {staff}", "Content-Type": "application/json"}
+    req = asgi.Req("POST", LIST, headers=headers,
+                   body=json.dumps(create_body(backend, "floor")).encode())
+    before = len(backend.orders)
+    first, second = asgi.fetch(app, req), asgi.fetch(app, req)
+    assert first.status == second.status == 201
+    assert first.body == second.body and json.loads(first.body)["uuid"]
+    assert dict(first.headers)[b"location"] == dict(second.headers)[b"location"]
+    assert len(backend.orders) == before + 1
+    bad = asgi.fetch(app, asgi.Req("POST", LIST, headers=headers, body=b"[1"))
+    assert bad.status == 400 and len(backend.orders) == before + 1  # checks before it still run
+
+
+def test_measure_skips_what_a_target_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The floor column runs only POST create: the other targets still run every scenario."""
+    calls: list[str] = []
+
+    def fake_run(url: str, script: str, **_kw: object) -> tuple[wrk.WrkResult, str]:
+        calls.append(url)
+        return wrk.WrkResult(10, 1.0, 100.0 + len(calls), 1.0, 2.0, 3.0), ""
+
+    monkeypatch.setattr(wrk, "run", fake_run)
+
+    class Srv:
+        def __init__(self, port: int) -> None:
+            self.port = port
+
+    a = stub.Scenario("GET list", "GET", LIST)
+    b = stub.Scenario(throughput.CREATE, "POST", LIST, "{}", expect=201)
+    targets = [throughput.Target(throughput.STUB, Srv(1), [a, b]),  # type: ignore[arg-type]
+               throughput.Target(throughput.STUB_FLOOR, Srv(2), [None, b])]  # type: ignore[arg-type]
+    out = throughput.measure(targets, {}, throughput.Options(rounds=2), None)
+    assert set(out[throughput.STUB]) == {"GET list", throughput.CREATE}
+    assert set(out[throughput.STUB_FLOOR]) == {throughput.CREATE}
+    assert sum(":2/" in u for u in calls) == 1 + 2  # warm-up on its create, 2 rounds of it
+    assert sum(":1/" in u for u in calls) == 1 + 2 * 2
+    rps, _lat = throughput.tables(throughput.Result(scenarios=["GET list", throughput.CREATE],
+                                                    results=out))
+    assert rps[1][2] == "-" and rps[2][2] != "-"
+
+
+def test_create_budget_splits_a_create_from_the_floor_column() -> None:
+    def r(rps: float) -> wrk.WrkResult:
+        return wrk.WrkResult(100, 1.0, rps, 1.0, 2.0, 3.0)
+
+    tp = throughput.Result(scenarios=[throughput.CREATE])
+    tp.results = {throughput.STUB: {throughput.CREATE: r(4000)},  # 250 µs
+                  throughput.STUB_FLOOR: {throughput.CREATE: r(8000)},  # 125 µs
+                  throughput.CEILING: {throughput.CREATE: r(10000)}}  # 100 µs
+    text = throughput.create_budget(tp)
+    assert text is not None
+    assert "ceiling 100;" in text and "HTTP side 25 " in text and "domain work 125 " in text
+    assert "leaves 150 µs" in text  # 0.4x of 10,000/s = 250 µs per request
+    del tp.results[throughput.STUB_FLOOR]
+    assert throughput.create_budget(tp) is None
