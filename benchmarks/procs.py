@@ -49,6 +49,40 @@ def cpu_s(pid: int) -> float:
         return float("nan")
 
 
+def session_cpu_s(sid: int) -> float:
+    """Processor time used so far by every live process of session `sid` (a server started by
+    `Server` leads its own session; Prism's worker is a child of its launcher)."""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if len(fields) > 12 and fields[3] == str(sid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def settle(sids: Sequence[int], *, busy: float = 0.05, interval: float = 0.1,
+           timeout: float = 5.0) -> float:
+    """Wait until every session of `sids` uses under `busy` of a core over `interval` (a server
+    that just took a load run may go on working: Prism's Node keeps a core busy for a second or
+    more, which would fall on the next target's run). Returns the seconds waited (at most
+    `timeout`, then it gives up)."""
+    t0 = time.perf_counter()
+    before = [session_cpu_s(s) for s in sids]
+    while True:
+        time.sleep(interval)
+        after = [session_cpu_s(s) for s in sids]
+        waited = time.perf_counter() - t0
+        if all(b - a < busy * interval for a, b in zip(before, after, strict=True)) \
+                or waited >= timeout:
+            return waited
+        before = after
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of `pid` from /proc/<pid>/status (VmRSS), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

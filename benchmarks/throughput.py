@@ -81,8 +81,12 @@ def measure(
 ) -> dict[str, dict[str, wrk.WrkResult]]:
     """For each scenario (GETs before POSTs, so creates do not grow the store under the
     lists), `rounds` interleaved wrk runs per target; the best run (highest req/s) is kept:
-    interleaving spreads the noise of a shared machine evenly over the targets."""
+    interleaving spreads the noise of a shared machine evenly over the targets. Before each run
+    every server is left to go idle (`procs.settle`): a server still busy with the previous run
+    (Prism above all) would otherwise slow the next target down, always the same one."""
     out: dict[str, dict[str, wrk.WrkResult]] = {t.name: {} for t in targets}
+    sessions = [t.server.pid for t in targets]
+    settled = 0.0
     for t in targets:  # 1 s warm-up each (JITs, caches, first-request work)
         sc = next(s for s in t.scenarios if s is not None)
         wrk.run(f"http://{procs.HOST}:{t.server.port}{sc.path}",
@@ -94,6 +98,7 @@ def measure(
                 sc = t.scenarios[i]
                 if sc is None:
                     continue
+                settled += procs.settle(sessions)
                 result, _raw = wrk.run(
                     f"http://{procs.HOST}:{t.server.port}{sc.path}",
                     wrk.lua_script(sc.method, headers, sc.body),
@@ -106,6 +111,7 @@ def measure(
         print(f"  {name:<28}" + "".join(
             f" {t.name} {out[t.name][name].rps:,.0f}/s" for t in targets if name in out[t.name]),
             flush=True)
+    print(f"  (waited {settled:.1f} s in all for the servers to go idle between runs)", flush=True)
     return out
 
 

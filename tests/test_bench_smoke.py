@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -279,10 +281,18 @@ def test_measure_skips_what_a_target_does_not_run(monkeypatch: pytest.MonkeyPatc
         return wrk.WrkResult(10, 1.0, 100.0 + len(calls), 1.0, 2.0, 3.0), ""
 
     monkeypatch.setattr(wrk, "run", fake_run)
+    settles: list[int] = []
+
+    def fake_settle(sids: list[int]) -> float:
+        assert sids == [1, 2]
+        settles.append(len(calls))
+        return 0.0
+
+    monkeypatch.setattr(procs, "settle", fake_settle)
 
     class Srv:
         def __init__(self, port: int) -> None:
-            self.port = port
+            self.port = self.pid = port
 
     a = stub.Scenario("GET list", "GET", LIST)
     b = stub.Scenario(throughput.CREATE, "POST", LIST, "{}", expect=201)
@@ -293,6 +303,7 @@ def test_measure_skips_what_a_target_does_not_run(monkeypatch: pytest.MonkeyPatc
     assert set(out[throughput.STUB_FLOOR]) == {throughput.CREATE}
     assert sum(":2/" in u for u in calls) == 1 + 2  # warm-up on its create, 2 rounds of it
     assert sum(":1/" in u for u in calls) == 1 + 2 * 2
+    assert settles == list(range(2, len(calls)))  # before every measured run, not warm-ups
     rps, _lat = throughput.tables(throughput.Result(scenarios=["GET list", throughput.CREATE],
                                                     results=out))
     assert rps[1][2] == "-" and rps[2][2] != "-"
@@ -312,3 +323,19 @@ def test_create_budget_splits_a_create_from_the_floor_column() -> None:
     assert "leaves 150 µs" in text  # 0.4x of 10,000/s = 250 µs per request
     del tp.results[throughput.STUB_FLOOR]
     assert throughput.create_budget(tp) is None
+
+
+def test_settle_waits_for_a_busy_server_to_go_idle() -> None:
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nt = time.perf_counter()\n"
+                             "while time.perf_counter() - t < 0.6: pass\ntime.sleep(30)"],
+                            start_new_session=True)
+    try:
+        time.sleep(0.1)
+        assert procs.session_cpu_s(busy.pid) > 0
+        waited = procs.settle([busy.pid], interval=0.1, timeout=5.0)
+        assert 0.3 <= waited < 3.0  # it waited for the loop, not for the sleep
+        assert procs.settle([busy.pid], interval=0.05) < 0.5  # idle now: one interval
+        assert procs.settle([busy.pid], interval=0.05, timeout=0.0) < 0.5  # gives up at once
+    finally:
+        busy.kill()
+        busy.wait()
