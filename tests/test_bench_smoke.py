@@ -6,6 +6,7 @@ so, when wrk or `waldur-mock serve` are not available.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -242,34 +243,47 @@ def test_the_ceiling_is_served_as_the_stub_is() -> None:
     assert kwargs == cli.uvicorn_kwargs("info") and kwargs["access_log"] is False
 
 
-@pytest.mark.parametrize("fast_path", [True, False])
-def test_floor_replays_the_first_create(monkeypatch: pytest.MonkeyPatch, fast_path: bool) -> None:
-    """benchmarks/floor.py: the create handler runs once, then its answer is replayed through
-    the rest of the stack (a second create adds no order and answers the same bytes)."""
-    import json
-
-    from benchmarks import floor
-    from mockserver.app import create_app
-    from mockserver.orders import responses
-    from mockserver.settings import Settings
-    from tests.test_http_fastwrite import create_body
-
-    monkeypatch.setattr(responses, "marketplace_orders_create",
-                        floor.canned(responses.marketplace_orders_create))
+_FLOOR_CHECK = """
+import json, sys
+from benchmarks import asgi, floor
+floor.install()  # as `python -m benchmarks.floor` does, before any app is built
+from mockserver.app import create_app
+from mockserver.settings import Settings
+from tests.test_http_fastwrite import create_body
+out = {}
+for fast_path in (sys.argv[1] == "fast",):
     app = create_app(Settings(fast_path=fast_path))
     backend = app.registry.get(None)
-    staff = backend.user_by_username("staff").token
-    headers = {"Authorization": f"Token {staff}", "Content-Type": "application/json"}
-    req = asgi.Req("POST", LIST, headers=headers,
+    headers = {"Authorization": "Token " + backend.user_by_username("staff").token,
+               "Content-Type": "application/json"}
+    req = asgi.Req("POST", "/api/marketplace-orders/", headers=headers,
                    body=json.dumps(create_body(backend, "floor")).encode())
     before = len(backend.orders)
-    first, second = asgi.fetch(app, req), asgi.fetch(app, req)
-    assert first.status == second.status == 201
-    assert first.body == second.body and json.loads(first.body)["uuid"]
-    assert dict(first.headers)[b"location"] == dict(second.headers)[b"location"]
-    assert len(backend.orders) == before + 1
-    bad = asgi.fetch(app, asgi.Req("POST", LIST, headers=headers, body=b"[1"))
-    assert bad.status == 400 and len(backend.orders) == before + 1  # checks before it still run
+    answers = [asgi.fetch(app, req) for _ in range(3)]
+    bad = asgi.fetch(app, asgi.Req("POST", "/api/marketplace-orders/", headers=headers,
+                                   body=b"[1"))
+    out[str(fast_path)] = {"statuses": [a.status for a in answers], "bad": bad.status,
+                           "bodies": len({a.body for a in answers}),
+                           "locations": len({dict(a.headers)[b"location"] for a in answers}),
+                           "new_orders": len(backend.orders) - before}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("path", ["fast", "connexion"])
+def test_floor_replays_the_first_create(path: str) -> None:
+    """benchmarks/floor.py: the create handler runs once, then its answer is replayed through
+    the rest of the stack (more creates add no order and answer the same bytes); checks before
+    the handler still run. In a subprocess: the patch is process-wide, as in the bench."""
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", _FLOOR_CHECK, path], capture_output=True,
+                          text=True, cwd=root, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    expected = {"statuses": [201, 201, 201], "bad": 400, "bodies": 1, "locations": 1,
+                "new_orders": 1}
+    assert out == {str(path == "fast"): expected}
 
 
 def test_measure_skips_what_a_target_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
