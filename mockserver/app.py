@@ -385,6 +385,9 @@ def create_app(
     app.add_middleware(FrontDoor, position=MiddlewarePosition.BEFORE_EXCEPTION,
                        settings=settings, control=app.control)
     control.move_outward(app, FrontDoor, 0)  # outside CORS and the control middleware
+    from mockserver import deferredapis
+
+    deferredapis.install(app.middleware)  # Connexion's per-route operations: on first use
     app.settings = settings  # type: ignore[attr-defined]
     app.registry = registry  # type: ignore[attr-defined]
     return app
