@@ -52,7 +52,12 @@ def cpu_s(pid: int) -> float:
 def session_cpu_s(sid: int) -> float:
     """Processor time used so far by every live process of session `sid` (a server started by
     `Server` leads its own session; Prism's worker is a child of its launcher)."""
-    total = 0.0
+    return sessions_cpu_s([sid])[0]
+
+
+def sessions_cpu_s(sids: Sequence[int]) -> list[float]:
+    """`session_cpu_s` of each of `sids`, from one pass over /proc."""
+    ticks = dict.fromkeys(map(str, sids), 0)
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -60,9 +65,10 @@ def session_cpu_s(sid: int) -> float:
             fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue  # gone meanwhile
-        if len(fields) > 12 and fields[3] == str(sid):
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        if len(fields) > 12 and fields[3] in ticks:
+            ticks[fields[3]] += int(fields[11]) + int(fields[12])
+    hz = os.sysconf("SC_CLK_TCK")
+    return [ticks[str(sid)] / hz for sid in sids]
 
 
 def settle(sids: Sequence[int], *, busy: float = 0.05, interval: float = 0.1,
@@ -72,10 +78,10 @@ def settle(sids: Sequence[int], *, busy: float = 0.05, interval: float = 0.1,
     more, which would fall on the next target's run). Returns the seconds waited (at most
     `timeout`, then it gives up)."""
     t0 = time.perf_counter()
-    before = [session_cpu_s(s) for s in sids]
+    before = sessions_cpu_s(sids)
     while True:
         time.sleep(interval)
-        after = [session_cpu_s(s) for s in sids]
+        after = sessions_cpu_s(sids)
         waited = time.perf_counter() - t0
         if all(b - a < busy * interval for a, b in zip(before, after, strict=True)) \
                 or waited >= timeout:

@@ -58,19 +58,13 @@ def serve_help() -> str:
 
 
 def serve_argv(port: int, orders: int, seed: int = 1, extra: tuple[str, ...] = ()) -> list[str]:
-    return [
-        *command(),
-        "serve",
-        "--host",
-        procs.HOST,
-        "--port",
-        str(port),
-        "--seed",
-        str(seed),
-        "--orders",
-        str(orders),
-        *extra,
-    ]
+    return [*command(), *serve_args(port, orders, seed, extra)]
+
+
+def serve_args(port: int, orders: int, seed: int = 1, extra: tuple[str, ...] = ()) -> list[str]:
+    """The arguments of `waldur-mock` in `serve_argv` (for a program that takes the same)."""
+    return ["serve", "--host", procs.HOST, "--port", str(port), "--seed", str(seed),
+            "--orders", str(orders), *extra]
 
 
 NO_ANSWER_MEMO = "--no-answer-memo"

@@ -200,8 +200,7 @@ def run(opts: Options) -> Result:
 
         if any(sc.name == CREATE for sc in plan.scenarios) and floor_available():
             port = procs.free_port()
-            argv = [sys.executable, "-m", "benchmarks.floor",
-                    *stub.serve_argv(port, opts.orders)[len(stub.command()):]]
+            argv = [sys.executable, "-m", "benchmarks.floor", *stub.serve_args(port, opts.orders)]
             only_create = [sc if sc.name == CREATE else None for sc in plan.scenarios]
             targets.append(Target(STUB_FLOOR, start(STUB_FLOOR, argv, port, stub.auth(token)),
                                   only_create))

@@ -10,7 +10,7 @@ lifespan events pass through without building anything.
 
 The result is the same stack, built later: the first request that falls through to Connexion
 builds each layer as it arrives there (no `await` in between, so concurrent first requests
-cannot see half of it).
+cannot see half of it), and the layer is then an instance of Connexion's own class again.
 """
 
 from __future__ import annotations
@@ -43,14 +43,12 @@ def install(middleware: ConnexionMiddleware) -> None:
 
 def _deferred_entry(entry: Any) -> Any:
     """A class of the list, or a `partial` of one (a middleware added with options)."""
-    if isinstance(entry, partial):
-        cls = entry.func
-        if isinstance(cls, type) and issubclass(cls, SpecMiddleware):
-            return partial(deferred(cls), *entry.args, **entry.keywords)
+    cls = entry.func if isinstance(entry, partial) else entry
+    if not (isinstance(cls, type) and issubclass(cls, SpecMiddleware)):
         return entry
-    if isinstance(entry, type) and issubclass(entry, SpecMiddleware):
-        return deferred(entry)
-    return entry
+    if isinstance(entry, partial):
+        return partial(deferred(cls), *entry.args, **entry.keywords)
+    return deferred(cls)
 
 
 @cache
@@ -66,14 +64,17 @@ def deferred(cls: type) -> type:
             self._pending.append((specification, kwargs))
 
         def register_pending(self) -> None:
+            """Register what `add_api` kept and become a plain `cls` again, so that later
+            requests pay nothing for the deferral."""
             pending, self._pending = self._pending, None
+            self.__class__ = cls
             for specification, kwargs in pending or ():
-                super().add_api(specification, **kwargs)
+                cls.add_api(self, specification, **kwargs)
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if self._pending is not None and scope["type"] != "lifespan":
+            if scope["type"] != "lifespan":
                 self.register_pending()
-            await super().__call__(scope, receive, send)
+            await cls.__call__(self, scope, receive, send)
 
     Deferred.__name__ = Deferred.__qualname__ = f"Deferred{cls.__name__}"
     Deferred.__module__ = __name__

@@ -250,23 +250,21 @@ floor.install()  # as `python -m benchmarks.floor` does, before any app is built
 from mockserver.app import create_app
 from mockserver.settings import Settings
 from tests.test_http_fastwrite import create_body
-out = {}
-for fast_path in (sys.argv[1] == "fast",):
-    app = create_app(Settings(fast_path=fast_path))
-    backend = app.registry.get(None)
-    headers = {"Authorization": "Token " + backend.user_by_username("staff").token,
-               "Content-Type": "application/json"}
-    req = asgi.Req("POST", "/api/marketplace-orders/", headers=headers,
-                   body=json.dumps(create_body(backend, "floor")).encode())
-    before = len(backend.orders)
-    answers = [asgi.fetch(app, req) for _ in range(3)]
-    bad = asgi.fetch(app, asgi.Req("POST", "/api/marketplace-orders/", headers=headers,
-                                   body=b"[1"))
-    out[str(fast_path)] = {"statuses": [a.status for a in answers], "bad": bad.status,
-                           "bodies": len({a.body for a in answers}),
-                           "locations": len({dict(a.headers)[b"location"] for a in answers}),
-                           "new_orders": len(backend.orders) - before}
-print(json.dumps(out))
+fast_path = sys.argv[1] == "fast"
+app = create_app(Settings(fast_path=fast_path))
+backend = app.registry.get(None)
+headers = {"Authorization": "Token " + backend.user_by_username("staff").token,
+           "Content-Type": "application/json"}
+req = asgi.Req("POST", "/api/marketplace-orders/", headers=headers,
+               body=json.dumps(create_body(backend, "floor")).encode())
+before = len(backend.orders)
+answers = [asgi.fetch(app, req) for _ in range(3)]
+bad = asgi.fetch(app, asgi.Req("POST", "/api/marketplace-orders/", headers=headers, body=b"[1"))
+print(json.dumps({str(fast_path): {
+    "statuses": [a.status for a in answers], "bad": bad.status,
+    "bodies": len({a.body for a in answers}),
+    "locations": len({dict(a.headers)[b"location"] for a in answers}),
+    "new_orders": len(backend.orders) - before}}))
 """
 
 
