@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.memory import collector_off, release_free_memory
+from mockserver.memory import collector_off, release_free_memory, tune_for_serving
 from mockserver.settings import Settings
 from mockserver.version import add_version_option
 
@@ -110,6 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     backend = app.registry.get(None)  # type: ignore[attr-defined]  # built now, not on request 1
     app.registry.freeze_large_world()  # type: ignore[attr-defined]
     release_free_memory()
+    tune_for_serving()
     url = f"http://{settings.host}:{settings.port}"
     orders_path = spec.path_of("marketplace_orders_list")
     print(f"waldur-mock: Waldur Marketplace Orders API stub on {url}{orders_path}")

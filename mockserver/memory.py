@@ -26,6 +26,23 @@ def collector_off(then: Callable[[], object]) -> Iterator[None]:
         gc.enable()
 
 
+# `serve`'s collector thresholds (CPython's default is (700, 10, 10)). See `tune_for_serving`.
+SERVING_THRESHOLDS = (20_000, 10, 10)
+
+
+def tune_for_serving() -> None:
+    """Collect the youngest generation every 20,000 net allocations instead of every 700.
+
+    Each create keeps ~8 new containers (the order, its resource, their dicts), so with the
+    default a young collection ran every ~90 creates, a middle one every ~900 and, as the kept
+    objects piled up, full ones over everything created since start: measured served under a
+    stream of creates at 10k orders, 0.45 s of collector time per ~25k creates (~19 µs per
+    create; full collections of ~90 ms each). With these thresholds: 0.08-0.12 s (~4 µs),
+    young pauses of ~4.5 ms and no full collection in that stream. What is kept is the same;
+    cyclic garbage waits longer to be freed (at most ~20k objects)."""
+    gc.set_threshold(*SERVING_THRESHOLDS)
+
+
 def release_free_memory() -> None:
     """Give the heap pages freed while a world was built, or by the world a reset replaced,
     back to the OS (glibc's malloc_trim: ~5 MiB of resident memory after the first build at

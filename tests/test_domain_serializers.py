@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -107,6 +107,13 @@ def test_formats(b) -> None:
     assert format_instant(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
     assert format_instant(datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC)) == (
         "2026-01-02T03:04:05.000120Z")
+    # remembered per instant: the same instant in another zone (an equal key) reads as UTC
+    # whichever zone asked first
+    plus_two = timezone(timedelta(hours=2))
+    assert format_instant(datetime(2026, 1, 2, 7, 4, 5, tzinfo=plus_two)) == "2026-01-02T05:04:05Z"
+    assert format_instant(datetime(2026, 1, 2, 5, 4, 5, tzinfo=UTC)) == "2026-01-02T05:04:05Z"
+    assert format_instant(datetime(2026, 1, 2, 4, 4, 6, tzinfo=timezone(timedelta(hours=-1)))) \
+        == "2026-01-02T05:04:06Z"
 
 
 def test_sparse_fieldsets(b) -> None:

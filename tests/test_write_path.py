@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mockserver import registry as registry_mod
+from mockserver.memory import SERVING_THRESHOLDS
 from mockserver.orders import models
 from mockserver.orders.filters import OrderIndex
 from mockserver.orders.models import NAMESPACE, OrdersBackend, uuid5_hex
@@ -69,19 +70,48 @@ def test_a_created_list_handed_out_is_never_mutated() -> None:
     assert new in held_again and new not in index.by_created
 
 
-def test_creates_insert_in_place_while_nobody_holds_the_list() -> None:
+def test_creates_wait_apart_and_join_the_list_on_the_next_read() -> None:
     backend = _backend()
     index = backend.index
-    first, second, third = (_create_body(backend, name) for name in ("1", "2", "3"))
-    own = index.by_created  # handed out: the next change copies
-    backend.create_order(_staff(backend), first)
-    copied = index._by_created
-    assert copied is not own
-    backend.create_order(_staff(backend), second)
-    backend.create_order(_staff(backend), third)
-    assert index._by_created is copied  # nobody held it: inserted in place
-    keys = [(o.created, o.uuid) for o in index.by_created]
+    bodies = [_create_body(backend, name) for name in ("1", "2", "3")]
+    held = index.by_created
+    snapshot = list(held)
+    main = index._by_created
+    new = [backend.create_order(_staff(backend), body) for body in bodies]
+    assert index._by_created is main  # creates do not touch the main list...
+    assert sorted(index._pending, key=lambda o: (o.created, o.uuid)) == index._pending
+    assert set(index._pending) == set(new)
+    joined = index.by_created  # ...the next read joins them in, into a new list
+    assert held == snapshot and joined is not held and not index._pending
+    assert len(joined) == len(snapshot) + 3 and set(new) <= set(joined)
+    keys = [(o.created, o.uuid) for o in joined]
     assert keys == sorted(keys)
+
+
+def test_pending_creates_join_by_themselves_past_the_limit(monkeypatch) -> None:  # noqa: ANN001
+    backend = _backend()
+    index = backend.index
+    monkeypatch.setattr(OrderIndex, "PENDING_MAX", 2)
+    bodies = [_create_body(backend, name) for name in ("1", "2", "3")]
+    before = len(index._by_created)
+    for body in bodies[:2]:
+        backend.create_order(_staff(backend), body)
+    assert len(index._pending) == 2 and len(index._by_created) == before
+    backend.create_order(_staff(backend), bodies[2])  # the third: past the limit
+    assert not index._pending and len(index._by_created) == before + 3
+    keys = [(o.created, o.uuid) for o in index._by_created]
+    assert keys == sorted(keys)
+
+
+def test_a_pending_order_can_be_removed_and_ordered() -> None:
+    backend = _backend()
+    index = backend.index
+    new = backend.create_order(_staff(backend), _create_body(backend))
+    assert index._pending == [new]
+    by_state = index.ordered(("state",))
+    assert new in by_state
+    index.remove(new)
+    assert new not in index.by_created and not index._pending
 
 
 def _staff(backend: OrdersBackend):  # noqa: ANN202
@@ -144,7 +174,7 @@ def test_small_worlds_and_other_registries_are_never_frozen() -> None:
     assert not registry._frozen
 
 
-def test_serve_freezes_a_large_world(monkeypatch: pytest.MonkeyPatch,
+def test_serve_freezes_a_large_world_and_tunes_the_collector(monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     import uvicorn
 
@@ -155,10 +185,15 @@ def test_serve_freezes_a_large_world(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(registry_mod, "COLLECT_ABOVE", 40)  # 22 fixture + 20 generated orders
     monkeypatch.setenv("WALDUR_MOCK_CACHE", "0")
     frozen_before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
     try:
         assert cli.main(["serve", "--orders", "20", "--port", "0", "--no-access-log"]) == 0
         assert served and served[0].registry._frozen and gc.get_freeze_count() > 0
+        # and serves with the young generation collected every 20,000 allocations, not 700
+        assert gc.get_threshold() == SERVING_THRESHOLDS and SERVING_THRESHOLDS[0] == 20_000
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
         if frozen_before:
             gc.freeze()

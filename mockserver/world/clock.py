@@ -9,6 +9,7 @@ on its own history, never on other requests.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -48,8 +49,12 @@ def parse_instant(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_instant(value: datetime) -> str:
-    """DRF's rendering: isoformat with +00:00 -> Z; microseconds omitted when 0."""
+    """DRF's rendering: isoformat with +00:00 -> Z; microseconds omitted when 0. Remembered:
+    `isoformat` costs ~1.2 µs, and an order renders the same instant up to three times
+    (created, modified, consumer_reviewed_at of a new order); equal instants in any zone
+    format alike, so the cache may answer for either."""
     text = value.astimezone(UTC).isoformat()
     if text.endswith("+00:00"):
         text = text[:-6] + "Z"
