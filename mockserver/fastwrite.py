@@ -48,6 +48,7 @@ from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.operations import OpenAPIOperation
 from connexion.resolver import RelativeResolver
 from connexion.utils import is_nullable
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import fastvalidation, resolvedspec, spec
@@ -288,10 +289,9 @@ class FastWriteMiddleware:
         context = {} if token_info is None else {"token_info": token_info,
                                                  "user": token_info.get("sub")}
         if fast.app is None:
-            fast.app = _handler_app(fast)
-            if self.validate:
-                fast.app = MemoResponseValidation(
-                    fast.app, operation=fast.operation, validator_map=VALIDATOR_MAP)
+            fast.app = _handler_app(fast, MemoResponseValidation(
+                _no_app, operation=fast.operation, validator_map=VALIDATOR_MAP)
+                if self.validate else None)
         tokens = (_context.set(context), _operation.set(fast.operation), _scope.set(scope),
                   _receive.set(receive), parsed_body.set(body), _kwargs.set(kwargs))
         try:
@@ -335,26 +335,46 @@ class MemoResponseValidation(ResponseValidationOperation):
         return _Checks(required, frozenset(r.encode("latin-1") for r in required), definition,
                        validator_cls, schema, is_nullable(definition), encoding, compiled)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _checks_for(self, status: int, headers: list[Any]) -> _Checks:
+        """The checks of an answer with this status and these (raw) headers; a missing
+        required header raises Connexion's own exception."""
+        content_type = None
+        for k, v in headers:
+            if k.lower() == b"content-type":
+                content_type = v
+                break
+        key = (status, content_type)
+        checks = self._memo.get(key)
+        if checks is None:
+            checks = self._checks(status, content_type, headers)
+            if len(self._memo) < 256:
+                self._memo[key] = checks
+        if checks.required and not checks.required_raw <= {k for k, _ in headers} \
+                and not checks.required <= {k.decode("latin-1").lower() for k, _ in headers}:
+            self.validate_required_headers(headers, checks.definition)  # raises
+        return checks
+
+    def checked_send(self, response: Any, scope: Scope, send: Send) -> Send:
+        """Validate a handler's answer before any of it is sent. A Starlette `Response` (its
+        whole body in hand, sent as one start and one body message) is checked here, at once:
+        the same checks as the buffering `send` wrapper of `__call__`, without the wrapper,
+        the buffer and the messages' round trip. Anything else (a streamed or file answer)
+        gets that wrapper. Returns the `send` to answer with."""
+        if type(response).__call__ is not Response.__call__:
+            return self._wrapped(scope, send)
+        checks = self._checks_for(response.status_code, response.raw_headers)
+        if checks.compiled is not None and scope["method"] != "HEAD":
+            _check_body(response.body, scope, checks)
+        elif checks.validator_cls is not None:
+            send = checks.validator_cls(scope, schema=checks.schema, nullable=checks.nullable,
+                                        encoding=checks.encoding).wrap_send(send)
+        return send
+
+    def _wrapped(self, scope: Scope, send: Send) -> Send:
         async def wrapped_send(message: MutableMapping[str, Any]) -> None:
             nonlocal send
             if message["type"] == "http.response.start":
-                headers = message["headers"]
-                content_type = None
-                for k, v in headers:
-                    if k.lower() == b"content-type":
-                        content_type = v
-                        break
-                key = (message["status"], content_type)
-                checks = self._memo.get(key)
-                if checks is None:
-                    checks = self._checks(message["status"], content_type, headers)
-                    if len(self._memo) < 256:
-                        self._memo[key] = checks
-                if checks.required and not checks.required_raw <= {k for k, _ in headers} \
-                        and not checks.required <= {k.decode("latin-1").lower()
-                                                    for k, _ in headers}:
-                    self.validate_required_headers(headers, checks.definition)  # raises
+                checks = self._checks_for(message["status"], message["headers"])
                 if checks.compiled is not None and scope["method"] != "HEAD":
                     send = _validating_send(send, scope, checks)
                 elif checks.validator_cls is not None:
@@ -363,7 +383,10 @@ class MemoResponseValidation(ResponseValidationOperation):
                                                 encoding=checks.encoding).wrap_send(send)
             await send(message)
 
-        await self.next_app(scope, receive, wrapped_send)
+        return wrapped_send
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.next_app(scope, receive, self._wrapped(scope, send))
 
 
 @dataclass(frozen=True)
@@ -387,36 +410,48 @@ def _validating_send(send: Send, scope: Scope, checks: _Checks) -> Send:
         messages.append(message)
         if message["type"] == "http.response.start" or message.get("more_body", False):
             return
-        raw = b"".join(m.get("body", b"") for m in messages)
-        body: Any = None
-        ok = True
-        if raw:
-            try:
-                body = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                ok = False
-        if not ok or not (body is None and checks.nullable) and not checks.compiled.is_valid(body):
-            # let the validator itself raise its exception
-            validator = checks.validator_cls(scope, schema=checks.schema, nullable=checks.nullable,
-                                             encoding=checks.encoding)
-            parsed = validator._parse(iter([raw]))
-            if not (parsed is None and checks.nullable):
-                validator._validate(parsed)
+        _check_body(b"".join(m.get("body", b"") for m in messages), scope, checks)
         while messages:
             await send(messages.pop(0))
 
     return send_
 
 
+def _check_body(raw: bytes, scope: Scope, checks: _Checks) -> None:
+    """FastJSONResponseBodyValidator's parse and check of a whole body: the compiled
+    validator says yes, or the validator itself raises its exception."""
+    body: Any = None
+    ok = True
+    if raw:
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            ok = False
+    if not ok or not (body is None and checks.nullable) and not checks.compiled.is_valid(body):
+        validator = checks.validator_cls(scope, schema=checks.schema, nullable=checks.nullable,
+                                         encoding=checks.encoding)
+        parsed = validator._parse(iter([raw]))
+        if not (parsed is None and checks.nullable):
+            validator._validate(parsed)
+
+
 _kwargs: ContextVar[dict[str, str]] = ContextVar("mockserver_fast_kwargs")
 
 
-def _handler_app(fast: FastOperation) -> ASGIApp:
+def _handler_app(fast: FastOperation, validation: MemoResponseValidation | None) -> ASGIApp:
+    """The handler as an ASGI app; its answer checked by `validation` (None: not checked)."""
     async def handler_app(scope: Scope, receive: Receive, send: Send) -> None:
         response = await fast.function(**_kwargs.get())
+        if validation is not None:
+            send = validation.checked_send(response, scope, send)
         await response(scope, receive, send)
 
     return handler_app
+
+
+async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover
+    """The app behind a MemoResponseValidation used only through `checked_send`."""
+    raise RuntimeError("not an app")
 
 
 async def _read(receive: Receive) -> tuple[list[Message], bytes]:

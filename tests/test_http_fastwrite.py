@@ -250,3 +250,63 @@ def test_forty_concurrent_approvals_one_wins() -> None:
     responses = asyncio.run(main())
     assert sorted(r.status_code for r in responses) == [200] + [409] * 39
     assert backend.orders[uuid].state == "pending-provider"
+
+
+def test_answers_are_checked_before_they_are_sent_streamed_ones_as_they_go() -> None:
+    """`checked_send`: a whole `Response` is judged at once (a non-conforming one raises
+    before anything is sent); a streamed answer goes through the buffering wrapper, with the
+    same verdicts."""
+    from connexion.exceptions import NonConformingResponseBody
+    from starlette.responses import Response, StreamingResponse
+    from starlette.testclient import TestClient
+
+    from mockserver import create_app
+    from mockserver.fastwrite import MemoResponseValidation, _match, _no_app
+    from mockserver.settings import Settings
+    from mockserver.validators import VALIDATOR_MAP
+
+    app = create_app(Settings(fast_path=True))
+    with TestClient(app, base_url=BASE) as client:
+        backend = app.registry.get(None)
+        staff = {"Authorization": f"Token {backend.user_by_username('staff').token}"}
+        created = client.post(ORDERS, headers=staff, json=create_body(backend, "checked"))
+        assert created.status_code == 201
+    fast, _params = _match("/api/marketplace-orders/", "POST")
+    validation = MemoResponseValidation(_no_app, operation=fast.operation,
+                                        validator_map=VALIDATOR_MAP)
+    scope = {"type": "http", "method": "POST", "path": "/api/marketplace-orders/"}
+    good, bad = created.content, created.content.replace(b'"state":"', b'"state":"bogus-', 1)
+    headers = {"Location": created.headers["location"]}
+
+    sent: list[dict[str, Any]] = []
+
+    async def run(response: Any) -> bytes:
+        sent.clear()
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async def receive() -> Any:
+            return {"type": "http.disconnect"}
+
+        checked = validation.checked_send(response, scope, send)
+        assert (checked is send) == (type(response) is Response)  # no wrapper for a Response
+        await response(scope, receive, checked)
+        return b"".join(m.get("body", b"") for m in sent)
+
+    def whole(body: bytes) -> Response:
+        return Response(body, 201, headers, media_type=JSON)
+
+    def streamed(body: bytes) -> StreamingResponse:
+        async def chunks() -> Any:
+            yield body[:100]
+            yield body[100:]
+        return StreamingResponse(chunks(), 201, headers, media_type=JSON)
+
+    assert asyncio.run(run(whole(good))) == good
+    assert asyncio.run(run(streamed(good))) == good
+    with pytest.raises(NonConformingResponseBody):
+        asyncio.run(run(whole(bad)))
+    with pytest.raises(NonConformingResponseBody):
+        asyncio.run(run(streamed(bad)))
+    assert sent == []  # judged before anything went out, either way
