@@ -198,3 +198,24 @@ def test_serve_freezes_a_large_world_and_tunes_the_collector(monkeypatch: pytest
         if frozen_before:
             gc.freeze()
     capsys.readouterr()
+
+
+def test_touching_a_resource_refreshes_exactly_its_orders() -> None:
+    """agent.resources.touch_resource finds the orders of a resource through the index (a
+    just-created order, not yet in the created-order list, included)."""
+    from mockserver.agent.resources import touch_resource
+
+    backend = _backend()
+    body = _create_body(backend)
+    new = backend.create_order(_staff(backend), body)
+    assert new in backend.index._pending
+    shared = [o for o in backend.orders.values() if o.resource is not None
+              and sum(p.resource is o.resource for p in backend.orders.values()) > 1]
+    assert shared  # a resource with more than one order
+    for resource in (new.resource, shared[0].resource):
+        before = {uuid: o.rev for uuid, o in backend.index.orders.items()}
+        touch_resource(backend, resource)
+        bumped = {uuid for uuid, o in backend.index.orders.items() if o.rev != before[uuid]}
+        assert bumped == {uuid for uuid, o in backend.index.orders.items()
+                          if o.resource is resource}
+        assert all(backend.index.orders[u].rev == before[u] + 1 for u in bumped)

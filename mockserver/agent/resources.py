@@ -42,9 +42,11 @@ def touch_resource(backend: Any, resource: Resource) -> None:
     previous = resource.modified or resource.created or backend.clock.anchor
     resource.modified = backend.clock.next_change(previous)
     # the orders that show this resource render its state/backend id: drop their cache entries
-    for order in backend.index.by_created:
-        if order.resource is resource:
-            order.rev += 1
+    # (found through the index's table per resource, not a scan of every order: ~0.5 ms per
+    # call at 10k orders, on each of the agent's resource writes)
+    index = backend.index
+    for uuid in index.ids("resource", (resource.uuid,)):
+        index.orders[uuid].rev += 1
 
 
 def managed_resource(backend: Any, user: User, uuid: str) -> Resource:
