@@ -13,12 +13,10 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncGenerator
 from contextvars import ContextVar
 from typing import Any
 
-import orjson
 from connexion.datastructures import MediaTypeDict
 from connexion.validators import AbstractRequestBodyValidator, TextResponseBodyValidator
 from starlette.types import Receive, Scope, Send
@@ -45,28 +43,10 @@ def _strict_constant(value: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_strict_constant)
 
 
-# orjson reads an integer beyond 64 bits as a float where `json` keeps it exact; a body with a
-# run of 19 or more digits anywhere (a number or a string) is left to `json`.
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
-_UTF8 = ("utf-8", "utf8", "UTF-8")
-
-
 def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
-    """DRF JSONParser.parse: decode, `json.loads` with strict constants; errors -> ParseError.
-
-    A UTF-8 body is first given to orjson (~0.5 µs instead of ~3-4 µs for a create), which
-    refuses everything `json` refuses here (a BOM, NaN/Infinity, invalid UTF-8, control
-    characters) and also a few things `json` takes (lone surrogates, 1e400): whatever orjson
-    refuses, and every body with a long digit run, goes to `json`, which gives the value or
-    DRF's error text. What orjson takes it reads as `json` does
-    (tests/test_validators.py compares them)."""
+    """DRF JSONParser.parse: decode, `json.loads` with strict constants; errors -> ParseError."""
     if not raw:
         return {}
-    if encoding in _UTF8 and _LONG_DIGITS.search(raw) is None:
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
     try:
         text = raw.decode(encoding)
         if text.startswith("\ufeff"):  # json.loads' own check, before it decodes a str
