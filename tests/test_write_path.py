@@ -70,48 +70,19 @@ def test_a_created_list_handed_out_is_never_mutated() -> None:
     assert new in held_again and new not in index.by_created
 
 
-def test_creates_wait_apart_and_join_the_list_on_the_next_read() -> None:
+def test_creates_insert_in_place_while_nobody_holds_the_list() -> None:
     backend = _backend()
     index = backend.index
-    bodies = [_create_body(backend, name) for name in ("1", "2", "3")]
-    held = index.by_created
-    snapshot = list(held)
-    main = index._by_created
-    new = [backend.create_order(_staff(backend), body) for body in bodies]
-    assert index._by_created is main  # creates do not touch the main list...
-    assert sorted(index._pending, key=lambda o: (o.created, o.uuid)) == index._pending
-    assert set(index._pending) == set(new)
-    joined = index.by_created  # ...the next read joins them in, into a new list
-    assert held == snapshot and joined is not held and not index._pending
-    assert len(joined) == len(snapshot) + 3 and set(new) <= set(joined)
-    keys = [(o.created, o.uuid) for o in joined]
+    first, second, third = (_create_body(backend, name) for name in ("1", "2", "3"))
+    own = index.by_created  # handed out: the next change copies
+    backend.create_order(_staff(backend), first)
+    copied = index._by_created
+    assert copied is not own
+    backend.create_order(_staff(backend), second)
+    backend.create_order(_staff(backend), third)
+    assert index._by_created is copied  # nobody held it: inserted in place
+    keys = [(o.created, o.uuid) for o in index.by_created]
     assert keys == sorted(keys)
-
-
-def test_pending_creates_join_by_themselves_past_the_limit(monkeypatch) -> None:  # noqa: ANN001
-    backend = _backend()
-    index = backend.index
-    monkeypatch.setattr(OrderIndex, "PENDING_MAX", 2)
-    bodies = [_create_body(backend, name) for name in ("1", "2", "3")]
-    before = len(index._by_created)
-    for body in bodies[:2]:
-        backend.create_order(_staff(backend), body)
-    assert len(index._pending) == 2 and len(index._by_created) == before
-    backend.create_order(_staff(backend), bodies[2])  # the third: past the limit
-    assert not index._pending and len(index._by_created) == before + 3
-    keys = [(o.created, o.uuid) for o in index._by_created]
-    assert keys == sorted(keys)
-
-
-def test_a_pending_order_can_be_removed_and_ordered() -> None:
-    backend = _backend()
-    index = backend.index
-    new = backend.create_order(_staff(backend), _create_body(backend))
-    assert index._pending == [new]
-    by_state = index.ordered(("state",))
-    assert new in by_state
-    index.remove(new)
-    assert new not in index.by_created and not index._pending
 
 
 def _staff(backend: OrdersBackend):  # noqa: ANN202
@@ -202,13 +173,11 @@ def test_serve_freezes_a_large_world_and_tunes_the_collector(monkeypatch: pytest
 
 def test_touching_a_resource_refreshes_exactly_its_orders() -> None:
     """agent.resources.touch_resource finds the orders of a resource through the index (a
-    just-created order, not yet in the created-order list, included)."""
+    just-created order included)."""
     from mockserver.agent.resources import touch_resource
 
     backend = _backend()
-    body = _create_body(backend)
-    new = backend.create_order(_staff(backend), body)
-    assert new in backend.index._pending
+    new = backend.create_order(_staff(backend), _create_body(backend))
     shared = [o for o in backend.orders.values() if o.resource is not None
               and sum(p.resource is o.resource for p in backend.orders.values()) > 1]
     assert shared  # a resource with more than one order

@@ -104,12 +104,6 @@ class OrderIndex:
     if it was handed out, so a stream of creates inserts in place instead of copying the whole
     list per create: ~20 µs at 10k orders, ~200 µs at 100k).
 
-    New orders wait in a short sorted list (`_pending`) and join the main list on the next read
-    or once `PENDING_MAX` wait: an API-created order is dated at an offset derived from its own
-    uuid (`Clock.created_for`), so it lands anywhere in the main list, and inserting it there
-    moved half the list per create (~4 µs at 10k orders, ~13 µs served at 30k). Joining k new
-    orders is one pass over the main list, whatever k.
-
     Memory: a value held by one order (every generated order has its own resource) maps to
     that order's uuid itself, not to a one-element set (216 bytes per order at 100k orders);
     `ids()` hides the difference.
@@ -127,7 +121,6 @@ class OrderIndex:
         "resource": attrgetter("resource.uuid"),
     }
     FEW_KEYS = 64  # up to this many distinct values, a table is built one value at a time
-    PENDING_MAX = 256  # new orders kept apart from the main list at most
 
     def __init__(self, orders: Iterable[Order] = ()) -> None:
         seq = list(orders)
@@ -139,30 +132,15 @@ class OrderIndex:
         self._sorted: dict[tuple[str, ...], tuple[int, list[Order]]] = {}
         self._by_created: list[Order] = sorted(self.orders.values(), key=_created_key)
         self._shared = False  # `_by_created` handed out since the last copy
-        self._pending: list[Order] = []  # added, not yet in `_by_created` (sorted)
-        self._joining = threading.Lock()
 
     @property
     def by_created(self) -> list[Order]:
         """The orders in created order; never mutated once handed out (see the class doc)."""
-        seq = self._joined()
         self._shared = True
-        return seq
-
-    def _joined(self) -> list[Order]:
-        """`_by_created` with the pending orders joined in."""
-        if self._pending:
-            with self._joining:
-                if self._pending:
-                    self._by_created = _merge_sorted(self._by_created, self._pending)
-                    self._pending = []
-                    self._shared = False
         return self._by_created
 
     def _own_by_created(self) -> list[Order]:
-        """`_by_created` (pending orders joined), copied first if a reader holds it: safe to
-        mutate in place."""
-        self._joined()
+        """`_by_created`, copied first if a reader holds it: safe to mutate in place."""
         if self._shared:
             self._by_created = list(self._by_created)
             self._shared = False
@@ -223,10 +201,7 @@ class OrderIndex:
 
     def add(self, order: Order) -> None:
         self._add_sets(order)
-        with self._joining:
-            bisect.insort(self._pending, order, key=_created_key)
-        if len(self._pending) > self.PENDING_MAX:
-            self._joined()
+        bisect.insort(self._own_by_created(), order, key=_created_key)
         self.version += 1
         self.membership += 1
 
@@ -277,7 +252,7 @@ class OrderIndex:
         if ordering in (("state",), ("-state",)):
             seq = self._by_state(descending=ordering[0].startswith("-"))
         else:
-            seq = sort_orders(self._joined(), ordering, presorted=True)  # copies
+            seq = sort_orders(self._by_created, ordering, presorted=True)  # copies
         self._sorted[ordering] = (self.version, seq)
         return seq
 
@@ -286,25 +261,10 @@ class OrderIndex:
         """Bucket by state (DB integer order), each bucket in created order: a stable sort
         without the sort."""
         buckets: dict[str, list[Order]] = {state: [] for state in STATE_DB_INT}
-        for order in self._joined():  # read at once, not kept
+        for order in self._by_created:  # read at once, not kept
             buckets[order.state].append(order)
         states = sorted(STATE_DB_INT, key=STATE_DB_INT.__getitem__, reverse=descending)
         return [o for state in states for o in buckets[state]]
-
-
-def _merge_sorted(seq: list[Order], new: list[Order]) -> list[Order]:
-    """A new list: `seq` and `new` (both in created order, keys distinct) merged. Each new
-    order is placed by bisection and the runs between are copied as slices: one pass over
-    `seq` in C, not one key call per order."""
-    out: list[Order] = []
-    start = 0
-    for order in new:
-        at = bisect.bisect_right(seq, _created_key(order), lo=start, key=_created_key)
-        out += seq[start:at]
-        out.append(order)
-        start = at
-    out += seq[start:]
-    return out
 
 
 def sort_orders(orders: Iterable[Order], ordering: tuple[str, ...],
