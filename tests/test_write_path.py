@@ -145,8 +145,8 @@ def test_small_worlds_and_other_registries_are_never_frozen() -> None:
     assert not registry._frozen
 
 
-def test_serve_freezes_a_large_world_and_tunes_the_collector(monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_freezes_a_large_world_and_tunes_the_collector(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import uvicorn
 
     from mockserver import cli
