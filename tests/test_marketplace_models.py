@@ -55,6 +55,38 @@ def test_resources_are_read_live(backend: OrdersBackend) -> None:
     assert rules.resource(staff, order.resource.uuid) is order.resource
 
 
+def test_created_resources_are_merged_into_the_sorted_table(
+        backend: OrdersBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resources in created order after creates equal a full sort of the table, and the
+    table is not sorted again as a whole (only the new resources are)."""
+    from mockserver.marketplace import models as marketplace_models
+
+    fresh = OrdersBackend.from_snapshot(backend.snapshot())
+    rules = for_backend(fresh)
+    staff = user(fresh, "staff")
+    first = rules._resources_by_created()
+    slurm = fresh.offerings[key(fresh, "offerings", "slurm")]
+    project = fresh.projects[key(fresh, "projects", "consumer-main")]
+    made = [fresh.create_order(staff, {
+        "offering": f"http://x/api/marketplace-public-offerings/{slurm.uuid}/",
+        "project": f"http://x/api/projects/{project.uuid}/", "attributes": {"name": f"n{i}"}})
+        for i in range(5)]
+    sorted_sizes: list[int] = []
+    real_sorted = sorted
+
+    def counting_sorted(items, **kwargs):  # noqa: ANN001, ANN202
+        out = real_sorted(items, **kwargs)
+        sorted_sizes.append(len(out))
+        return out
+
+    monkeypatch.setattr(marketplace_models, "sorted", counting_sorted, raising=False)
+    merged = rules._resources_by_created()
+    assert sorted_sizes == [5]  # the five new ones, not the whole table
+    assert merged == tuple(real_sorted(fresh.resources.values(), key=marketplace_models._created))
+    assert len(merged) == len(first) + 5 and {o.resource for o in made} <= set(merged)
+    assert rules._resources_by_created() is merged  # unchanged table: the same tuple
+
+
 def test_public_visibility_follows_state_and_sharing(backend: OrdersBackend,
                                                      rules: Marketplace) -> None:
     off = {o.key: o for o in backend.world.offerings}

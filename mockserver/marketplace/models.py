@@ -19,10 +19,12 @@ Invisible or malformed uuids are 404s.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 from typing import Any
 
 from mockserver import spec
@@ -123,6 +125,19 @@ def _uuid_of(value: Any) -> str | None:
 
 def _created(obj: Any) -> tuple[Any, str]:
     return (obj.created or datetime.min, obj.uuid)
+
+
+def _merged(seq: tuple[Any, ...], added: list[Any]) -> tuple[Any, ...]:
+    """`seq` and `added` (both sorted by `_created`) as one sorted tuple: each added item
+    placed by bisection, the runs between copied as slices (no key call per item of `seq`)."""
+    parts: list[tuple[Any, ...]] = []
+    start = 0
+    for item in added:
+        at = bisect.bisect_right(seq, _created(item), lo=start, key=_created)
+        parts += (seq[start:at], (item,))
+        start = at
+    parts.append(seq[start:])
+    return tuple(chain.from_iterable(parts))
 
 
 def _nullable(value: Any) -> tuple[bool, Any]:
@@ -394,13 +409,20 @@ class Marketplace:
     def _resources_by_created(self) -> tuple[Resource, ...]:
         """Resources are only ever added and their `created` never changes: the sorted tuple
         stays valid until the table grows (immutable, so it is handed out as is: copying 10k
-        references cost ~20 µs a request)."""
+        references cost ~20 µs a request). When it has grown, the new resources are the last
+        ones of the table (a dict keeps insertion order) and are merged in: sorting the whole
+        table again cost the first resource read after every create ~5 ms at 10k orders and
+        ~130 ms at 100k; the merge ~0.1 ms and ~3-9 ms."""
         with self.lock:  # the orders backend adds resources under the same lock
             cached = self._by_created
-            if cached is None or cached[0] != len(self.resources):
-                cached = self._by_created = (len(self.resources),
-                                             tuple(sorted(self.resources.values(),
-                                                          key=_created)))
+            count = len(self.resources)
+            if cached is None or cached[0] > count:
+                cached = self._by_created = (count, tuple(sorted(self.resources.values(),
+                                                                 key=_created)))
+            elif cached[0] < count:
+                added = sorted(islice(reversed(self.resources.values()), count - cached[0]),
+                               key=_created)
+                cached = self._by_created = (count, _merged(cached[1], added))
             return cached[1]
 
     def resources_list(self, user: User, query: Query, view: str = "consumer"
