@@ -290,8 +290,7 @@ class FastWriteMiddleware:
                                                  "user": token_info.get("sub")}
         if fast.app is None:
             fast.app = _handler_app(fast, MemoResponseValidation(
-                _no_app, operation=fast.operation, validator_map=VALIDATOR_MAP)
-                if self.validate else None)
+                operation=fast.operation, validator_map=VALIDATOR_MAP) if self.validate else None)
         tokens = (_context.set(context), _operation.set(fast.operation), _scope.set(scope),
                   _receive.set(receive), parsed_body.set(body), _kwargs.set(kwargs))
         try:
@@ -312,12 +311,13 @@ class MemoResponseValidation(ResponseValidationOperation):
     Connexion's own code, so it raises exactly what Connexion raises.
 
     A JSON body under our own validator (`validators.ResponseBodyValidator`) is checked here,
-    with the same compiled validator and the same buffering (nothing is sent before the whole
-    body passed), without a validator object and its closures per response; when the body does
-    not parse or does not conform, that validator itself raises (the same 500)."""
+    with the same compiled validator, nothing sent before the whole body passed, without a
+    validator object and its closures per response; when the body does not parse or does not
+    conform, that validator itself raises (the same 500). Used through `checked_send`, by the
+    handler app of each fast operation, not as an ASGI layer of its own."""
 
-    def __init__(self, next_app: ASGIApp, **kwargs: Any) -> None:
-        super().__init__(next_app, **kwargs)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(_no_app, **kwargs)
         self._memo: dict[tuple[int, bytes | None], _Checks] = {}
 
     def _checks(self, status: int, content_type: bytes | None, headers: list[Any]) -> _Checks:
@@ -357,18 +357,16 @@ class MemoResponseValidation(ResponseValidationOperation):
     def checked_send(self, response: Any, scope: Scope, send: Send) -> Send:
         """Validate a handler's answer before any of it is sent. A Starlette `Response` (its
         whole body in hand, sent as one start and one body message) is checked here, at once:
-        the same checks as the buffering `send` wrapper of `__call__`, without the wrapper,
-        the buffer and the messages' round trip. Anything else (a streamed or file answer)
-        gets that wrapper. Returns the `send` to answer with."""
+        the same checks as the buffering `send` wrapper below, without the wrapper, the buffer
+        and the messages' round trip. Anything else (a streamed or file answer) gets that
+        wrapper. Returns the `send` to answer with."""
         if type(response).__call__ is not Response.__call__:
             return self._wrapped(scope, send)
         checks = self._checks_for(response.status_code, response.raw_headers)
         if checks.compiled is not None and scope["method"] != "HEAD":
             _check_body(response.body, scope, checks)
-        elif checks.validator_cls is not None:
-            send = checks.validator_cls(scope, schema=checks.schema, nullable=checks.nullable,
-                                        encoding=checks.encoding).wrap_send(send)
-        return send
+            return send
+        return checks.other_validator(scope, send)
 
     def _wrapped(self, scope: Scope, send: Send) -> Send:
         async def wrapped_send(message: MutableMapping[str, Any]) -> None:
@@ -377,16 +375,11 @@ class MemoResponseValidation(ResponseValidationOperation):
                 checks = self._checks_for(message["status"], message["headers"])
                 if checks.compiled is not None and scope["method"] != "HEAD":
                     send = _validating_send(send, scope, checks)
-                elif checks.validator_cls is not None:
-                    send = checks.validator_cls(scope, schema=checks.schema,
-                                                nullable=checks.nullable,
-                                                encoding=checks.encoding).wrap_send(send)
+                else:
+                    send = checks.other_validator(scope, send)
             await send(message)
 
         return wrapped_send
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.next_app(scope, receive, self._wrapped(scope, send))
 
 
 @dataclass(frozen=True)
@@ -399,6 +392,13 @@ class _Checks:
     nullable: bool
     encoding: str | None
     compiled: Any  # the jsonschema_rs validator when validator_cls is ResponseBodyValidator
+
+    def other_validator(self, scope: Scope, send: Send) -> Send:
+        """`send` through Connexion's validator of this media type (unchanged without one)."""
+        if self.validator_cls is None:
+            return send
+        return self.validator_cls(scope, schema=self.schema, nullable=self.nullable,
+                                  encoding=self.encoding).wrap_send(send)
 
 
 def _validating_send(send: Send, scope: Scope, checks: _Checks) -> Send:
@@ -450,7 +450,7 @@ def _handler_app(fast: FastOperation, validation: MemoResponseValidation | None)
 
 
 async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover
-    """The app behind a MemoResponseValidation used only through `checked_send`."""
+    """The `next_app` Connexion's base class wants; MemoResponseValidation calls none."""
     raise RuntimeError("not an app")
 
 

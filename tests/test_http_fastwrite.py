@@ -261,7 +261,7 @@ def test_answers_are_checked_before_they_are_sent_streamed_ones_as_they_go() -> 
     from starlette.testclient import TestClient
 
     from mockserver import create_app
-    from mockserver.fastwrite import MemoResponseValidation, _match, _no_app
+    from mockserver.fastwrite import MemoResponseValidation, _match
     from mockserver.settings import Settings
     from mockserver.validators import VALIDATOR_MAP
 
@@ -272,8 +272,7 @@ def test_answers_are_checked_before_they_are_sent_streamed_ones_as_they_go() -> 
         created = client.post(ORDERS, headers=staff, json=create_body(backend, "checked"))
         assert created.status_code == 201
     fast, _params = _match("/api/marketplace-orders/", "POST")
-    validation = MemoResponseValidation(_no_app, operation=fast.operation,
-                                        validator_map=VALIDATOR_MAP)
+    validation = MemoResponseValidation(operation=fast.operation, validator_map=VALIDATOR_MAP)
     scope = {"type": "http", "method": "POST", "path": "/api/marketplace-orders/"}
     good, bad = created.content, created.content.replace(b'"state":"', b'"state":"bogus-', 1)
     headers = {"Location": created.headers["location"]}
